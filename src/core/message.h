@@ -1,0 +1,95 @@
+/*
+ * message.h: typed protocol messages, generated from message.def.
+ *
+ * message_decode() checks a decoded wire frame against the table for its
+ * type (argument count, integer widths, text without NUL, limits) and
+ * fills a struct whose strings and blobs borrow from the frame: they are
+ * valid as long as the frame is.  message_encode() is the inverse.
+ * Both are pure and table-driven: one loop over the field table, not a
+ * parser per message.
+ */
+#ifndef MT_MESSAGE_H
+#define MT_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct buf;
+struct mt_err;
+
+#define MSG_PROTO_VERSION	1
+#define MSG_STR_MAX		4096	/* longest text argument */
+#define MSG_LIST_MAX		(WIRE_ARGS_MAX - 8) /* items in a LIST */
+
+struct msg_blob {
+	const uint8_t	*p;
+	uint32_t	 len;
+};
+
+struct msg_list {
+	uint32_t		 n;
+	const struct wire_arg	*v;	/* each v[i].p is NUL-terminated */
+};
+
+enum message_type {
+	MSG_NONE = 0,
+#define MSG_BEGIN(name, dir)	MSG_##name,
+#define FIELD(name, kind, field)
+#define MSG_END(name)
+#include "message.def"
+#undef MSG_BEGIN
+#undef FIELD
+#undef MSG_END
+	MSG__COUNT
+};
+
+#define MSG_FIELD_STR	const char *
+#define MSG_FIELD_U64	uint64_t
+#define MSG_FIELD_BLOB	struct msg_blob
+#define MSG_FIELD_LIST	struct msg_list
+
+#define MSG_BEGIN(name, dir)	struct msg_##name { enum message_type type;
+#define FIELD(name, kind, field) MSG_FIELD_##kind field;
+#define MSG_END(name)		};
+#include "message.def"
+#undef MSG_BEGIN
+#undef FIELD
+#undef MSG_END
+
+/* Any message; m.type says which member is valid. */
+union message {
+	enum message_type	type;
+#define MSG_BEGIN(name, dir)	struct msg_##name name;
+#define FIELD(name, kind, field)
+#define MSG_END(name)
+#include "message.def"
+#undef MSG_BEGIN
+#undef FIELD
+#undef MSG_END
+};
+
+/* The wire name of t ("share"), or NULL if t is not a message type. */
+const char	*message_name(enum message_type t);
+
+/* The type whose wire name is name, or MSG_NONE. */
+enum message_type message_lookup(const char *name);
+
+/*
+ * Check frame against the schema of its type and fill m, borrowing from
+ * frame.  Returns 0, or -1 with MT_E_BADTYPE (unknown type), MT_E_BADARGS
+ * (count, width, NUL in text) or MT_E_TOOBIG (text or list too long).
+ */
+int		 message_decode(const struct wire_frame *frame,
+		     union message *m, struct mt_err *err);
+
+/*
+ * Append m as one frame to out.  Returns 0, or -1 with MT_E_TOOBIG or
+ * MT_E_BADARGS (NULL string, type unknown); out is unchanged on failure.
+ * A NULL STR field is an error; use "" for empty.
+ */
+int		 message_encode(const union message *m, struct buf *out,
+		     struct mt_err *err);
+
+#endif /* MT_MESSAGE_H */
