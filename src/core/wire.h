@@ -71,6 +71,16 @@ enum wire_status	 wire_decode_feed(struct wire_decoder *dec,
 			     struct mt_err *err);
 
 /*
+ * Call at end of input: 0 if the decoder stands between frames, else -1
+ * with MT_E_TRUNCATED (the stream ended inside a frame).
+ */
+int			 wire_decode_eof(const struct wire_decoder *dec,
+			     struct mt_err *err);
+
+/* Bytes of the current partial frame held so far (0 between frames). */
+size_t			 wire_decoder_pending(const struct wire_decoder *dec);
+
+/*
  * The frame just decoded; valid until the next wire_decode_feed() or
  * wire_decoder_free().
  */
