@@ -17,26 +17,13 @@
 #include "buf.h"
 #include "error.h"
 
-enum msg_kind {
-	MSG_K_STR,
-	MSG_K_U64,
-	MSG_K_BLOB,
-	MSG_K_LIST
-};
-
-struct msg_field {
-	const char	*name;
-	enum msg_kind	 kind;
-	size_t		 off;
-};
-
 struct msg_schema {
 	const char		*name;
 	const char		*dir;
-	const struct msg_field	*fields;
+	const struct message_field	*fields;
 };
 
-#define MSG_BEGIN(name, dir)	static const struct msg_field name##_fields[] = {
+#define MSG_BEGIN(name, dir)	static const struct message_field name##_fields[] = {
 #define FIELD(name, kind, field) \
 	{ #field, MSG_K_##kind, offsetof(struct msg_##name, field) },
 #define MSG_END(name)		{ NULL, MSG_K_STR, 0 } };
@@ -54,6 +41,14 @@ static const struct msg_schema schemas[MSG__COUNT] = {
 #undef FIELD
 #undef MSG_END
 };
+
+const struct message_field *
+message_fields(enum message_type t)
+{
+	if (t <= MSG_NONE || t >= MSG__COUNT)
+		return (NULL);
+	return (schemas[t].fields);
+}
 
 const char *
 message_name(enum message_type t)
@@ -94,7 +89,7 @@ message_decode(const struct wire_frame *frame, union message *m,
     struct mt_err *err)
 {
 	const struct msg_schema	*s;
-	const struct msg_field	*f;
+	const struct message_field	*f;
 	enum message_type	 t;
 	uint32_t		 i = 0;
 	char			*base;
@@ -167,7 +162,7 @@ int
 message_encode(const union message *m, struct buf *out, struct mt_err *err)
 {
 	const struct msg_schema	*s;
-	const struct msg_field	*f;
+	const struct message_field	*f;
 	const char		*base = (const char *)m;
 	struct wire_encoder	 enc;
 	size_t			 start = out->len;

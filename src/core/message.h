@@ -70,6 +70,27 @@ union message {
 #undef MSG_END
 };
 
+/* Field kinds, and the schema of each type, for generic code (tests,
+ * fuzzers, logging). */
+enum message_kind {
+	MSG_K_STR,
+	MSG_K_U64,
+	MSG_K_BLOB,
+	MSG_K_LIST
+};
+
+struct message_field {
+	const char		*name;
+	enum message_kind	 kind;
+	size_t			 off;	/* offset in struct msg_<type> */
+};
+
+/*
+ * The fields of t in wire order, ending with an entry whose name is NULL;
+ * NULL if t is not a message type.
+ */
+const struct message_field *message_fields(enum message_type t);
+
 /* The wire name of t ("share"), or NULL if t is not a message type. */
 const char	*message_name(enum message_type t);
 
