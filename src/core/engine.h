@@ -19,6 +19,7 @@
 struct mt_err;
 struct snapshot;
 struct tracker_client;
+union message;
 
 #define ENGINE_TRACKERS_MAX	8
 #define ENGINE_DEFAULT_PORT	6881
@@ -32,11 +33,26 @@ struct engine_config {
 	const char	*state_dir;		/* db, known trackers, logs */
 	unsigned	 workers;		/* 0 = ENGINE_DEFAULT_WORKERS */
 	unsigned	 upload_slots;		/* 0 = ENGINE_DEFAULT_SLOTS */
+	/*
+	 * Tests only (leave zero): answer tracker requests in-process
+	 * instead of through the tracker client.  Same contract as
+	 * tracker_client_call(); calls are serialised by the engine.
+	 */
+	int		(*tracker_call)(void *arg, const union message *req,
+			    union message *reply, struct mt_err *err);
+	void		*tracker_arg;
+	uint64_t	 seed;			/* picker RNG; 0 = random */
 };
 
 struct engine;
 
-/* Create and start an engine (listener, workers, resume).  NULL + err. */
+/*
+ * Create and start an engine: open the state db under state_dir, resume
+ * every torrent it lists (re-verifying what cannot be trusted; this may
+ * take a while for a large torrent after an unclean exit), listen, start
+ * the worker pool and re-announce.  NULL + err (MT_E_DB, MT_E_IO,
+ * MT_E_NET, MT_E_BADVALUE).
+ */
 struct engine	*engine_start(const struct engine_config *cfg,
 		     struct mt_err *err);
 /*

@@ -1,8 +1,8 @@
 /*
  * hash.h: SHA1 of memory and of files' pieces, through OpenSSL EVP.
  *
- * hash_pieces() hashes a whole file in 512 KiB pieces using one thread
- * per core (each with its own EVP_MD_CTX) and reports progress through a
+ * hash_file_pieces() hashes a whole file in pieces using one thread per
+ * core (each with its own EVP_MD_CTX) and reports progress through a
  * callback.  All functions are thread-safe.
  */
 #ifndef MT_HASH_H
@@ -14,6 +14,7 @@
 struct mt_err;
 
 #define HASH_SHA1_LEN	20
+#define HASH_THREADS_MAX 64	/* cap on hash_file_pieces() workers */
 
 /* SHA1 of len bytes at p into out.  Returns 0, or -1 (MT_E_INTERNAL). */
 int	 hash_sha1(const void *p, size_t len, uint8_t out[HASH_SHA1_LEN],
@@ -22,22 +23,46 @@ int	 hash_sha1(const void *p, size_t len, uint8_t out[HASH_SHA1_LEN],
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void	 hash_hex(const uint8_t *p, size_t n, char *out);
 
-/* Parse 2n lowercase hex digits into n bytes; 0, or -1 if not hex. */
+/*
+ * Parse 2n lowercase hex digits at s into n bytes; 0, or -1 if not hex
+ * (uppercase digits are not hex here).  s need not be NUL-terminated.
+ */
 int	 hash_unhex(const char *s, size_t n, uint8_t *out);
 
-/* Called from one thread at a time with bytes hashed so far. */
+/*
+ * Called from the thread that called hash_file_pieces() (never two at
+ * once), about ten times a second and once more at the end with
+ * done == total.
+ */
 typedef void hash_progress_fn(void *arg, uint64_t done, uint64_t total);
 
 /*
- * Hash the file at path in pieces of piece_size bytes with up to nthreads
- * threads (0 = one per online core).  On success *digests is a new array
- * of npieces * 20 bytes (free with free()), *size the file size and
- * *npieces the piece count (0 for an empty file).  Returns 0, or -1 with
- * MT_E_IO or MT_E_TOOBIG (piece count over METAINFO_PIECES_MAX).
+ * Hash the regular file at path in pieces of piece_size bytes (1 to
+ * METAINFO_PIECE_SIZE) with up to nthreads threads (0 = one per online
+ * core; at most HASH_THREADS_MAX).  Workers take batches of pieces from a
+ * shared counter and read them with pread(), so a file that shrinks while
+ * it is hashed is an error, never a SIGBUS.
+ *
+ * On success *digests is a new array of npieces * 20 bytes (free with
+ * free(); NULL for an empty file), *size the file size and *npieces the
+ * piece count (0 for an empty file).  progress may be NULL.  Returns 0,
+ * or -1 with MT_E_IO (cannot open or read, not a regular file, the file
+ * changed size while hashed), MT_E_BADVALUE (bad piece_size) or
+ * MT_E_TOOBIG (piece count over METAINFO_PIECES_MAX); nothing is
+ * allocated then.
  */
 int	 hash_file_pieces(const char *path, uint32_t piece_size,
 	     unsigned nthreads, uint8_t **digests, uint64_t *size,
 	     uint32_t *npieces, hash_progress_fn *progress, void *arg,
+	     struct mt_err *err);
+
+/*
+ * SHA1 of the whole regular file at path (one thread, sequential reads)
+ * into out; *size is set to the bytes hashed.  progress as above, may be
+ * NULL.  Returns 0, or -1 with MT_E_IO.
+ */
+int	 hash_file_sha1(const char *path, uint8_t out[HASH_SHA1_LEN],
+	     uint64_t *size, hash_progress_fn *progress, void *arg,
 	     struct mt_err *err);
 
 #endif /* MT_HASH_H */

@@ -1,9 +1,12 @@
 /*
  * metainfo.h: the .mtorrent format (man/mtorrent.5): pure parse and
- * write, no I/O.
+ * write, no I/O (metainfo_load() and metainfo_save() in metainfo-io.c are
+ * the I/O wrappers).
  *
  * A file's identity (file_id) is the SHA1 of its concatenated raw 20-byte
- * piece digests.
+ * piece digests.  The text form is canonical: fields in a fixed order,
+ * one spelling per value, so metainfo_write(metainfo_parse(t)) == t for
+ * every accepted t.
  */
 #ifndef MT_METAINFO_H
 #define MT_METAINFO_H
@@ -14,9 +17,12 @@
 struct buf;
 struct mt_err;
 
-#define METAINFO_PIECE_SIZE	(512U * 1024U)
+#define METAINFO_VERSION	1
+#define METAINFO_PIECE_SIZE	(512U * 1024U)	/* written; largest */
+#define METAINFO_PIECE_SIZE_MIN	(16U * 1024U)	/* smallest read */
 #define METAINFO_PIECES_MAX	(1U << 22)	/* 2 TiB at 512 KiB */
-#define METAINFO_TEXT_MAX	(128U * 1024U * 1024U) /* file size cap */
+/* Largest text: a pieces line of METAINFO_PIECES_MAX digests + 1 MiB. */
+#define METAINFO_TEXT_MAX	(METAINFO_PIECES_MAX * 40U + 1024U * 1024U)
 #define METAINFO_NAME_MAX	255		/* bytes */
 #define METAINFO_TRACKERS_MAX	16
 #define METAINFO_ADDR_MAX	262		/* HOST:PORT text */
@@ -24,7 +30,7 @@ struct mt_err;
 
 struct metainfo_tracker {
 	char	addr[METAINFO_ADDR_MAX + 1];	/* "HOST:PORT" */
-	char	fingerprint[METAINFO_FPR_LEN + 1]; /* "" if none */
+	char	fingerprint[METAINFO_FPR_LEN + 1];	/* "" if none */
 };
 
 struct metainfo {
@@ -37,7 +43,7 @@ struct metainfo {
 	uint8_t			*pieces;	/* npieces * 20 bytes, owned */
 	uint8_t			 file_id[20];
 	char			 file_id_hex[41];
-	char			 group[METAINFO_NAME_MAX + 1]; /* "" = none */
+	char			 group[METAINFO_NAME_MAX + 1]; /* "" none */
 	int			 has_sha1;
 	uint8_t			 sha1[20];	/* whole file, if has_sha1 */
 };
@@ -49,14 +55,31 @@ void	 metainfo_done(struct metainfo *mi);
 
 /*
  * Parse len bytes of .mtorrent text into mi (which must be initialised).
- * Strict: see mtorrent.5.  Returns 0, or -1 with err.code (MT_E_BADFIELD,
- * MT_E_BADVALUE, MT_E_BADHEX, MT_E_BADNAME, MT_E_MISMATCH, MT_E_TOOBIG,
- * MT_E_TRUNCATED) and err.line naming the line; mi is left empty.
+ * Strict: see mtorrent.5.  Returns 0, or -1 with err.code and err.line
+ * naming the line (0 when the problem is the whole text); mi is left
+ * empty.  Codes:
+ *   MT_E_TRUNCATED  the text does not end with a newline
+ *   MT_E_BADFIELD   unknown, missing, duplicated or misplaced field;
+ *                   empty line
+ *   MT_E_BADVALUE   bad number, version, address, piece size; negative
+ *                   or zero where not allowed; CR before LF
+ *   MT_E_BADHEX     pieces, fingerprint or sha1 not lowercase hex of the
+ *                   right length
+ *   MT_E_BADNAME    unsafe name or group (metainfo_name_check())
+ *   MT_E_MISMATCH   the pieces line holds the wrong count for the size
+ *   MT_E_TOOBIG     text over METAINFO_TEXT_MAX, size over 2^63-1 or
+ *                   more than METAINFO_PIECES_MAX pieces, more than
+ *                   METAINFO_TRACKERS_MAX trackers, address too long
+ * Every limit is checked before anything is allocated.
  */
 int	 metainfo_parse(const char *text, size_t len, struct metainfo *mi,
 	     struct mt_err *err);
 
-/* Append mi as .mtorrent text to out.  0, or -1 with MT_E_TOOBIG. */
+/*
+ * Append mi as canonical .mtorrent text to out.  mi is checked first, so
+ * what is written always parses: 0, or -1 with MT_E_TOOBIG (out's max),
+ * or the code metainfo_parse() would give for the bad field.
+ */
 int	 metainfo_write(const struct metainfo *mi, struct buf *out,
 	     struct mt_err *err);
 
@@ -66,25 +89,48 @@ int	 metainfo_write(const struct metainfo *mi, struct buf *out,
  */
 int	 metainfo_finish(struct metainfo *mi, struct mt_err *err);
 
-/* Piece count for a size, or -1 if over METAINFO_PIECES_MAX. */
+/*
+ * Piece count for a size, or -1 if over METAINFO_PIECES_MAX or
+ * piece_size is 0.
+ */
 int64_t	 metainfo_piece_count(uint64_t size, uint32_t piece_size);
 
-/* Length of piece i (the last may be short). */
+/* Length of piece i < npieces (the last may be short). */
 uint32_t metainfo_piece_len(const struct metainfo *mi, uint32_t i);
 
 /*
  * 0 if name is a safe single file name (non-empty, not "." or "..", no
- * '/', no control characters, valid UTF-8, at most METAINFO_NAME_MAX
- * bytes); else -1 with MT_E_BADNAME.
+ * '/', no control characters (C0, DEL, C1), valid UTF-8 without overlong
+ * forms or surrogates, at most METAINFO_NAME_MAX bytes); else -1 with
+ * MT_E_BADNAME.  name need not be NUL-terminated.
  */
 int	 metainfo_name_check(const char *name, size_t len,
 	     struct mt_err *err);
 
+/*
+ * Check and store one tracker: addr is "HOST:PORT" (HOST a DNS name, an
+ * IPv4 address or a bracketed IPv6 address; PORT 1-65535 without
+ * leading zeros), fpr NULL, "" or 64 lowercase hex digits.  0, or -1 with
+ * MT_E_BADVALUE, MT_E_TOOBIG (addr too long) or MT_E_BADHEX (fpr).
+ */
+int	 metainfo_tracker_set(struct metainfo_tracker *t, const char *addr,
+	     const char *fpr, struct mt_err *err);
+
 /* Read and parse a .mtorrent file (I/O wrapper over metainfo_parse). */
 int	 metainfo_load(const char *path, struct metainfo *mi,
 	     struct mt_err *err);
-/* Write mi to path atomically (temp, fsync, rename). */
+/*
+ * Write mi to path atomically (temporary file in the same directory,
+ * fsync, rename, fsync of the directory), replacing any file there.
+ * 0, or -1 with MT_E_IO or a metainfo_write() code.
+ */
 int	 metainfo_save(const struct metainfo *mi, const char *path,
+	     struct mt_err *err);
+/*
+ * As metainfo_save() but never replaces: if path exists, -1 with
+ * MT_E_EXISTS (the check and the creation are one atomic link()).
+ */
+int	 metainfo_save_new(const struct metainfo *mi, const char *path,
 	     struct mt_err *err);
 
 #endif /* MT_METAINFO_H */

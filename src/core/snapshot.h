@@ -36,6 +36,7 @@ struct snapshot_peer {
 	uint64_t		 up_bps;	/* to them */
 	enum snapshot_peer_state state;
 	unsigned		 strikes;	/* bad pieces sent */
+	int			 incoming;	/* 1: they download from us */
 };
 
 struct snapshot_torrent {
@@ -58,6 +59,21 @@ struct snapshot_torrent {
 	uint16_t		*avail;		/* npieces: peers holding it */
 	struct snapshot_peer	*peers;
 	size_t			 npeers;
+	/*
+	 * Piece counters for tests and the log (since engine start):
+	 * resumed = trusted from the state db without reading; rechecked =
+	 * read and hashed at start (recovered = those that were good);
+	 * fetched = downloaded and verified; bad = failed their hash; dup =
+	 * endgame copies that arrived after the piece was had.
+	 */
+	uint32_t		 pieces_resumed;
+	uint32_t		 pieces_rechecked;
+	uint32_t		 pieces_recovered;
+	uint32_t		 pieces_fetched;
+	uint32_t		 pieces_bad;
+	uint32_t		 pieces_dup;
+	char			 mtorrent[4096]; /* .mtorrent path or "" */
+	uint32_t		 sessions;	/* download connections open */
 };
 
 struct snapshot_tracker {

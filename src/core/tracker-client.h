@@ -20,6 +20,8 @@ struct mt_err;
 union message;
 
 #define TRACKER_CLIENT_TIMEOUT_MS	1500
+/* create_user and login hash a password (and may queue for it). */
+#define TRACKER_CLIENT_SLOW_TIMEOUT_MS	12000
 
 struct tracker_client;
 
@@ -38,7 +40,9 @@ void		 tracker_client_add(struct tracker_client *tc,
 		     const char *addr, const char *fpr);
 
 /*
- * Send req and wait for its reply, failing over between trackers.  The
+ * Send req and wait for its reply (TRACKER_CLIENT_TIMEOUT_MS, or
+ * TRACKER_CLIENT_SLOW_TIMEOUT_MS for create_user and login, per
+ * tracker), failing over between trackers.  The
  * reply (m->type MSG_error for a refusal, with err filled from it) is
  * decoded into *reply; its strings are valid until the next call on tc
  * from any thread, so callers copy what they keep.  Returns 0 on a

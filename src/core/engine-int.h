@@ -1,0 +1,178 @@
+/*
+ * engine-int.h: the peer engine's internal structures, shared by
+ * engine.c, transfer.c and snapshot.c only.  Ownership and locks are
+ * described in doc/architecture.md ("Peer engine"); each field says
+ * which lock guards it.  Lock order: engine.lock -> torrent.lock ->
+ * upconn.lock.
+ */
+#ifndef MT_ENGINE_INT_H
+#define MT_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "metainfo.h"
+#include "net.h"
+#include "picker.h"
+#include "snapshot.h"
+#include "storage.h"
+
+union message;
+
+#define TRANSFER_DEPTH		6	/* piece requests in flight/session */
+#define TRANSFER_TIMEOUT_MS	10000	/* a reply must progress by then */
+#define TRANSFER_CONNECT_MS	3000
+#define TRANSFER_STRIKES_MAX	3	/* bad pieces before a ban */
+#define TRANSFER_ENDGAME_DUP	2	/* requests per piece in endgame */
+#define TRANSFER_SUBS_MAX	64	/* have subscriptions per upload */
+#define ENGINE_ANNOUNCE_MS	30000
+#define ENGINE_FLUSH_MS		1000
+#define ENGINE_FLUSH_PIECES	64
+#define ENGINE_SEEDERS_MS	15000	/* refresh the peer list while down */
+#define ENGINE_BACKOFF_MAX_S	30
+#define ENGINE_ASK_MIN_MS	1000	/* seeders queries at most 1/s */
+
+/* Bytes per second over the last SNAPSHOT_RATE_WINDOW_S whole seconds. */
+struct rate {
+	uint64_t	 sec[SNAPSHOT_RATE_WINDOW_S + 1];
+	uint64_t	 bytes[SNAPSHOT_RATE_WINDOW_S + 1];
+};
+
+void		 rate_add(struct rate *r, uint64_t now_ms, uint64_t n);
+uint64_t	 rate_get(const struct rate *r, uint64_t now_ms);
+
+/* A source of pieces for one torrent (an address from the tracker). */
+struct eng_peer {
+	char			 addr[NET_ADDR_MAX];
+	uint8_t			*bits;		/* their pieces; t.lock */
+	int			 known;		/* bits counted in avail */
+	uint32_t		 have;
+	unsigned		 sessions;	/* open sessions */
+	unsigned		 strikes;
+	unsigned		 fails;		/* consecutive */
+	int			 banned;
+	int			 busy;		/* refused: no slot */
+	int			 listed;	/* in the last tracker reply */
+	int			 stale;		/* bits may be out of date */
+	uint64_t		 retry_ms;	/* not before (monotonic) */
+	struct rate		 down;
+	struct eng_peer		*next;
+};
+
+enum torrent_state {
+	TORRENT_DOWNLOADING,
+	TORRENT_SEEDING,
+	TORRENT_ERROR
+};
+
+struct torrent {
+	pthread_mutex_t		 lock;
+	unsigned		 refs;		/* engine.lock */
+	int			 dead;		/* engine.lock; removed */
+	struct metainfo		 mi;		/* immutable */
+	char			*meta;		/* metainfo text, immutable */
+	size_t			 metalen;
+	char			 mtorrent[4096]; /* immutable */
+	char			 dir[4096];	/* "" for a share */
+	struct storage		 st;		/* fd immutable; path: lock */
+	enum torrent_state	 state;		/* lock */
+	char			 errmsg[160];	/* lock */
+	struct picker		 pk;		/* lock */
+	struct eng_peer		*peers;		/* lock */
+	unsigned		 sessions;	/* lock */
+	unsigned		 dirty;		/* lock: verified, not flushed */
+	int			 committing;	/* lock */
+	int			 seeder_added;	/* lock: tracker knows us */
+	int			 want_peers;	/* lock: ask the tracker now */
+	uint64_t		 peers_ms;	/* house: next seeders query */
+	uint64_t		 asked_ms;	/* house: last seeders query */
+	unsigned		 backoff_s;	/* house */
+	uint64_t		 downloaded;	/* lock: bytes this session */
+	uint64_t		 uploaded;	/* lock */
+	struct rate		 down;		/* lock */
+	struct rate		 up;		/* lock */
+	uint32_t		 pieces_resumed;	/* lock */
+	uint32_t		 pieces_rechecked;	/* lock */
+	uint32_t		 pieces_recovered;	/* lock */
+	uint32_t		 pieces_fetched;	/* lock */
+	uint32_t		 pieces_bad;		/* lock */
+	uint32_t		 pieces_dup;		/* lock: endgame losers */
+	struct torrent		*next;		/* engine.lock */
+};
+
+/* An incoming (upload) connection, one thread each. */
+struct upconn {
+	struct engine		*e;
+	int			 fd;		/* owner thread */
+	int			 evfd;		/* wakes the owner */
+	pthread_t		 thread;
+	atomic_int		 done;		/* thread finished */
+	char			 addr[NET_ADDR_MAX]; /* immutable */
+	pthread_mutex_t		 lock;
+	struct torrent		*subs[TRANSFER_SUBS_MAX]; /* owner; refs */
+	unsigned		 nsubs;		/* lock */
+	uint64_t		*haves;		/* lock: (sub << 32) | index */
+	size_t			 nhaves, haves_cap; /* lock */
+	uint64_t		 sent;		/* lock */
+	struct rate		 up;		/* lock */
+	struct upconn		*next;		/* engine.lock */
+};
+
+typedef int engine_tracker_fn(void *arg, const union message *req,
+    union message *reply, struct mt_err *err);
+
+struct engine {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;		/* house and idle workers */
+	atomic_int		 stopping;
+	char			 listen[64];	/* immutable */
+	char			 node_id[41];	/* immutable */
+	char			 state_dir[4096];
+	unsigned		 workers;
+	unsigned		 slots;
+	int			 lfd;		/* accept thread */
+	int			 stop_pipe[2];	/* readable once stopping */
+	int			 ev_pipe[2];	/* engine_event_fd() */
+	atomic_uint_fast64_t	 gen;		/* bumped on change */
+	uint64_t		 ev_gen;	/* house */
+	struct torrent		*torrents;	/* lock */
+	struct upconn		*ups;		/* lock */
+	unsigned		 nups;		/* lock */
+	pthread_t		 house;
+	pthread_t		 accept;
+	struct pool		*pool;
+	struct peerdb		*db;
+	int			 was_clean;
+	struct tracker_client	*tc;
+	engine_tracker_fn	*tcall;		/* test override */
+	void			*targ;
+	uint64_t		 seed;		/* picker RNG, 0 = clock */
+	pthread_mutex_t		 tlock;		/* serialises tracker calls */
+	char			 user[65];	/* lock */
+	char			 token[256];	/* lock */
+	int			 wake;		/* lock: house should run */
+	uint64_t		 announce_ms;	/* house */
+	uint64_t		 flush_ms;	/* house */
+	char			 trackers[ENGINE_TRACKERS_MAX][264];
+	size_t			 ntrackers;
+};
+
+/* engine.c */
+void		 torrent_ref(struct torrent *t);	/* engine.lock */
+void		 torrent_unref(struct engine *e, struct torrent *t);
+struct torrent	*engine_find_ref(struct engine *e, const char *file_id);
+void		 engine_changed(struct engine *e);
+void		 engine_piece_verified(struct engine *e, struct torrent *t,
+		     uint32_t index);
+void		 engine_wake(struct engine *e);
+
+/* transfer.c */
+void		 transfer_worker(void *arg);
+void		*transfer_accept_main(void *arg);
+void		 transfer_reap(struct engine *e, int all);
+int		 transfer_send_msg(int fd, const union message *m,
+		     uint64_t deadline_ms, struct mt_err *err);
+
+#endif /* MT_ENGINE_INT_H */

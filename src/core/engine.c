@@ -1,0 +1,1365 @@
+/*
+ * engine.c: the peer engine instance: torrents, the public API, resume,
+ * and the housekeeping thread (tracker calls, state flushes, announces,
+ * rates and UI events).  The wire protocol lives in transfer.c; the
+ * threads and locks are described in doc/architecture.md, "Peer engine".
+ *
+ * Invariants: a torrent on e->torrents has dead == 0; a torrent is freed
+ * by the last torrent_unref(); the picker's have bits are a superset of
+ * the bits in the state db (pieces are synced before they are recorded).
+ */
+#include "config.h"
+
+#include "engine.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "engine-int.h"
+#include "error.h"
+#include "hash.h"
+#include "i18n.h"
+#include "log.h"
+#include "message.h"
+#include "metainfo.h"
+#include "peerdb.h"
+#include "picker.h"
+#include "pool.h"
+#include "snapshot.h"
+#include "storage.h"
+#include "tracker-client.h"
+#include "xmalloc.h"
+
+static void	*engine_house_main(void *);
+static int	 engine_tracker_call(struct engine *, const union message *,
+		    union message *, struct mt_err *);
+static struct torrent *torrent_create(struct engine *,
+		    const struct metainfo *, const char *, size_t);
+static void	 torrent_free(struct torrent *);
+static int	 engine_add(struct engine *, struct torrent *,
+		    struct mt_err *);
+static void	 engine_flush(struct engine *, int);
+static void	 engine_resume_row(void *, const struct peerdb_row *);
+static int	 engine_verify_piece(struct torrent *, uint32_t, uint8_t *);
+static int	 engine_start_download(struct engine *, struct metainfo *,
+		    const char *, const char *, struct mt_err *);
+static void	 engine_seeders(struct engine *, struct torrent *, uint64_t);
+static uint64_t	 engine_now_ms(void);
+static int	 engine_dirty(struct engine *);
+static void	 engine_token(struct engine *, char *, size_t);
+
+static uint64_t
+engine_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+void
+rate_add(struct rate *r, uint64_t now_ms, uint64_t n)
+{
+	uint64_t	sec = now_ms / 1000;
+	size_t		i = sec % (SNAPSHOT_RATE_WINDOW_S + 1);
+
+	if (r->sec[i] != sec) {
+		r->sec[i] = sec;
+		r->bytes[i] = 0;
+	}
+	r->bytes[i] += n;
+}
+
+uint64_t
+rate_get(const struct rate *r, uint64_t now_ms)
+{
+	uint64_t	sec = now_ms / 1000, sum = 0;
+	size_t		i;
+
+	/* The current second is partial: count the last full window. */
+	for (i = 0; i <= SNAPSHOT_RATE_WINDOW_S; i++) {
+		if (r->sec[i] + SNAPSHOT_RATE_WINDOW_S >= sec &&
+		    r->sec[i] < sec)
+			sum += r->bytes[i];
+	}
+	return (sum / SNAPSHOT_RATE_WINDOW_S);
+}
+
+void
+engine_changed(struct engine *e)
+{
+	atomic_fetch_add(&e->gen, 1);
+}
+
+void
+engine_wake(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->wake = 1;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+void
+torrent_ref(struct torrent *t)
+{
+	t->refs++;
+}
+
+void
+torrent_unref(struct engine *e, struct torrent *t)
+{
+	int	last;
+
+	pthread_mutex_lock(&e->lock);
+	last = (--t->refs == 0);
+	pthread_mutex_unlock(&e->lock);
+	if (last)
+		torrent_free(t);
+}
+
+struct torrent *
+engine_find_ref(struct engine *e, const char *file_id)
+{
+	struct torrent	*t;
+
+	pthread_mutex_lock(&e->lock);
+	for (t = e->torrents; t != NULL; t = t->next) {
+		if (strcmp(t->mi.file_id_hex, file_id) == 0) {
+			torrent_ref(t);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	return (t);
+}
+
+/* A torrent for mi (copied), with its metainfo text; refs = 1. */
+static struct torrent *
+torrent_create(struct engine *e, const struct metainfo *mi, const char *meta,
+    size_t metalen)
+{
+	struct torrent	*t;
+	uint64_t	 seed;
+
+	t = xcalloc(1, sizeof *t);
+	pthread_mutex_init(&t->lock, NULL);
+	t->refs = 1;
+	t->mi = *mi;
+	t->mi.pieces = xmalloc((size_t)mi->npieces * 20 + 1);
+	memcpy(t->mi.pieces, mi->pieces, (size_t)mi->npieces * 20);
+	t->meta = xmalloc(metalen + 1);
+	memcpy(t->meta, meta, metalen);
+	t->meta[metalen] = '\0';
+	t->metalen = metalen;
+	t->st.fd = t->st.dirfd = -1;
+	/* Each engine and torrent draws its own sequence. */
+	seed = e->seed != 0 ? e->seed : engine_now_ms() ^
+	    ((uint64_t)(uintptr_t)t << 7);
+	seed ^= (uint64_t)mi->file_id[0] << 24 | mi->file_id[1];
+	picker_init(&t->pk, mi->npieces, seed);
+	return (t);
+}
+
+static void
+torrent_free(struct torrent *t)
+{
+	struct eng_peer	*p;
+
+	if (t == NULL)
+		return;
+	while ((p = t->peers) != NULL) {
+		t->peers = p->next;
+		free(p->bits);
+		free(p);
+	}
+	storage_close(&t->st);
+	picker_done(&t->pk);
+	metainfo_done(&t->mi);
+	free(t->meta);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+/* Put t on the list unless its file id is there (MT_E_EXISTS). */
+static int
+engine_add(struct engine *e, struct torrent *t, struct mt_err *err)
+{
+	struct torrent	*o;
+
+	pthread_mutex_lock(&e->lock);
+	for (o = e->torrents; o != NULL; o = o->next) {
+		if (strcmp(o->mi.file_id_hex, t->mi.file_id_hex) == 0) {
+			pthread_mutex_unlock(&e->lock);
+			return (mt_err_set(err, MT_E_EXISTS,
+			    _("%s is already shared or downloading"),
+			    t->mi.name));
+		}
+	}
+	t->next = e->torrents;
+	e->torrents = t;
+	t->want_peers = 1;
+	e->wake = 1;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+	engine_changed(e);
+	return (0);
+}
+
+static void
+engine_token(struct engine *e, char *out, size_t len)
+{
+	pthread_mutex_lock(&e->lock);
+	strlcpy(out, e->token, len);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static int
+engine_tracker_call(struct engine *e, const union message *req,
+    union message *reply, struct mt_err *err)
+{
+	if (e->tcall != NULL)
+		return (e->tcall(e->targ, req, reply, err));
+	if (e->tc == NULL)
+		return (mt_err_set(err, MT_E_NET, _("no tracker configured")));
+	return (tracker_client_call(e->tc, req, reply, err));
+}
+
+/* Read piece i into buf and check it against its digest: 1 good, 0 not. */
+static int
+engine_verify_piece(struct torrent *t, uint32_t i, uint8_t *buf)
+{
+	uint8_t		md[HASH_SHA1_LEN];
+	uint32_t	len = metainfo_piece_len(&t->mi, i);
+
+	if (storage_read(&t->st, (uint64_t)i * t->mi.piece_size, buf, len,
+	    NULL) != 0)
+		return (0);
+	if (hash_sha1(buf, len, md, NULL) != 0)
+		return (0);
+	return (memcmp(md, t->mi.pieces + (size_t)i * 20, 20) == 0);
+}
+
+/*
+ * Called by a worker once piece index is verified and written: count it,
+ * relay `have` to subscribed uploads, and complete the torrent after the
+ * last piece.  Takes no lock on entry.
+ */
+void
+engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
+{
+	struct upconn	*u;
+	struct mt_err	 err;
+	unsigned	 k;
+	int		 complete = 0, first;
+	size_t		 n;
+
+	pthread_mutex_lock(&t->lock);
+	if (!picker_set_have(&t->pk, index)) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	t->dirty++;
+	first = !t->seeder_added;
+	if (picker_complete(&t->pk) && !t->committing) {
+		t->committing = 1;
+		complete = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+
+	/* Relay at once: every upload subscribed to this file. */
+	pthread_mutex_lock(&e->lock);
+	for (u = e->ups; u != NULL; u = u->next) {
+		pthread_mutex_lock(&u->lock);
+		for (k = 0; k < u->nsubs; k++) {
+			if (u->subs[k] != t)
+				continue;
+			if (u->nhaves == u->haves_cap) {
+				n = u->haves_cap ? u->haves_cap * 2 : 64;
+				u->haves = xreallocarray(u->haves, n,
+				    sizeof *u->haves);
+				u->haves_cap = n;
+			}
+			u->haves[u->nhaves++] = ((uint64_t)k << 32) | index;
+			(void)write(u->evfd, "h", 1);
+			break;
+		}
+		pthread_mutex_unlock(&u->lock);
+	}
+	if (first || t->dirty >= ENGINE_FLUSH_PIECES) {
+		e->wake = 1;
+		pthread_cond_broadcast(&e->cond);
+	}
+	pthread_mutex_unlock(&e->lock);
+	engine_changed(e);
+
+	if (!complete)
+		return;
+	/* Last piece: make the file whole under its own name. */
+	if (storage_commit(&t->st, &err) != 0) {
+		log_warn("%s: %s", t->mi.name, err.msg);
+		pthread_mutex_lock(&t->lock);
+		t->state = TORRENT_ERROR;
+		strlcpy(t->errmsg, err.msg, sizeof t->errmsg);
+		pthread_mutex_unlock(&t->lock);
+	} else {
+		pthread_mutex_lock(&t->lock);
+		storage_set_committed(&t->st);
+		t->state = TORRENT_SEEDING;
+		pthread_mutex_unlock(&t->lock);
+		log_info("%s: complete (%u pieces fetched, %u bad, %u"
+		    " resumed, %u recovered)", t->mi.name,
+		    t->pk.npieces ? t->pieces_fetched : 0, t->pieces_bad,
+		    t->pieces_resumed, t->pieces_recovered);
+	}
+	engine_wake(e);
+	engine_changed(e);
+}
+
+/*
+ * Write dirty bitfields to the db: sync the data first so every recorded
+ * piece is on disk.  force: flush even if not dirty (shutdown).
+ */
+static void
+engine_flush(struct engine *e, int force)
+{
+	struct torrent		**v = NULL, *t;
+	struct peerdb_row	  r;
+	struct mt_err		  err;
+	size_t			  n = 0, i, blen;
+	uint8_t			 *bits;
+	uint64_t		  size;
+	int64_t			  mtime;
+	int			  role;
+	char			  path[4096];
+
+	pthread_mutex_lock(&e->lock);
+	for (t = e->torrents; t != NULL; t = t->next) {
+		v = xreallocarray(v, n + 1, sizeof *v);
+		torrent_ref(t);
+		v[n++] = t;
+	}
+	pthread_mutex_unlock(&e->lock);
+	for (i = 0; i < n; i++) {
+		t = v[i];
+		pthread_mutex_lock(&t->lock);
+		if (t->dirty == 0 && !force) {
+			pthread_mutex_unlock(&t->lock);
+			torrent_unref(e, t);
+			continue;
+		}
+		t->dirty = 0;
+		blen = PICKER_BITFIELD_LEN(t->pk.npieces);
+		bits = xmalloc(blen + 1);
+		memcpy(bits, t->pk.have, blen);
+		role = t->state == TORRENT_SEEDING ? PEERDB_ROLE_SEED :
+		    PEERDB_ROLE_DOWNLOAD;
+		strlcpy(path, t->st.path, sizeof path);
+		pthread_mutex_unlock(&t->lock);
+
+		memset(&r, 0, sizeof r);
+		r.file_id = t->mi.file_id_hex;
+		r.bits = bits;
+		r.bitslen = blen;
+		r.role = role;
+		r.data_path = path;
+		if (storage_sync(&t->st, &err) == 0 &&
+		    storage_stat(&t->st, &size, &mtime, &err) == 0) {
+			r.size = size;
+			r.mtime_ns = mtime;
+			if (peerdb_update(e->db, &r, &err) != 0)
+				log_warn("%s: %s", t->mi.name, err.msg);
+		} else
+			log_warn("%s: flush: %s", t->mi.name, err.msg);
+		free(bits);
+		torrent_unref(e, t);
+	}
+	free(v);
+}
+
+/* Merge the tracker's seeder list into t's peers. */
+static void
+engine_seeders(struct engine *e, struct torrent *t, uint64_t now)
+{
+	union message	 req, rep;
+	struct mt_err	 err;
+	struct eng_peer	*p;
+	char		 token[256];
+	char		(*addrs)[NET_ADDR_MAX] = NULL;
+	uint32_t	 i, n = 0, usable = 0;
+
+	t->asked_ms = now;
+	engine_token(e, token, sizeof token);
+	memset(&req, 0, sizeof req);
+	req.type = MSG_seeders;
+	req.seeders.token = token;
+	req.seeders.file_id = t->mi.file_id_hex;
+	pthread_mutex_lock(&e->tlock);
+	if (engine_tracker_call(e, &req, &rep, &err) == 0 &&
+	    rep.type == MSG_seeders_reply) {
+		n = rep.seeders_reply.seeders.n;
+		addrs = xcalloc(n + 1, sizeof *addrs);
+		for (i = 0; i < n; i++)
+			strlcpy(addrs[i], rep.seeders_reply.seeders.v[i].p,
+			    sizeof addrs[i]);
+	} else
+		log_debug("%s: seeders: %s", __func__, err.msg);
+	pthread_mutex_unlock(&e->tlock);
+
+	pthread_mutex_lock(&t->lock);
+	for (p = t->peers; p != NULL; p = p->next)
+		p->listed = 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(addrs[i], e->listen) == 0)
+			continue;
+		for (p = t->peers; p != NULL; p = p->next) {
+			if (strcmp(p->addr, addrs[i]) == 0)
+				break;
+		}
+		if (p == NULL) {
+			p = xcalloc(1, sizeof *p);
+			strlcpy(p->addr, addrs[i], sizeof p->addr);
+			p->next = t->peers;
+			t->peers = p;
+		}
+		p->listed = 1;
+	}
+	for (p = t->peers; p != NULL; p = p->next) {
+		if (!p->banned && (p->listed || p->sessions > 0))
+			usable++;
+	}
+	t->want_peers = 0;
+	pthread_mutex_unlock(&t->lock);
+	free(addrs);
+
+	/* No one to fetch from: ask again with back-off, never spin. */
+	if (usable == 0) {
+		t->backoff_s = t->backoff_s ? t->backoff_s * 2 : 1;
+		if (t->backoff_s > ENGINE_BACKOFF_MAX_S)
+			t->backoff_s = ENGINE_BACKOFF_MAX_S;
+		t->peers_ms = now + t->backoff_s * 1000ULL;
+	} else {
+		t->backoff_s = 0;
+		t->peers_ms = now + ENGINE_SEEDERS_MS;
+	}
+	engine_wake(e);
+	engine_changed(e);
+}
+
+/* True if some torrent has ENGINE_FLUSH_PIECES unflushed pieces. */
+static int
+engine_dirty(struct engine *e)
+{
+	struct torrent	*t;
+	int		 dirty = 0;
+
+	pthread_mutex_lock(&e->lock);
+	for (t = e->torrents; t != NULL && !dirty; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		dirty = t->dirty >= ENGINE_FLUSH_PIECES;
+		pthread_mutex_unlock(&t->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return (dirty);
+}
+
+/* The housekeeping thread: see doc/architecture.md. */
+static void *
+engine_house_main(void *arg)
+{
+	struct engine	*e = arg;
+	struct torrent	*t, **v;
+	union message	 req, rep;
+	struct mt_err	 err;
+	struct timespec	 ts;
+	const char	**ids;
+	char		 token[256];
+	size_t		 n, i, nids;
+	uint64_t	 now, g;
+	int		 want, add;
+
+	log_set_thread_name("eng-house");
+	while (!atomic_load(&e->stopping)) {
+		now = engine_now_ms();
+
+		/* Snapshot the torrent list with references. */
+		pthread_mutex_lock(&e->lock);
+		e->wake = 0;
+		n = 0;
+		for (t = e->torrents; t != NULL; t = t->next)
+			n++;
+		v = xcalloc(n + 1, sizeof *v);
+		n = 0;
+		for (t = e->torrents; t != NULL; t = t->next) {
+			torrent_ref(t);
+			v[n++] = t;
+		}
+		pthread_mutex_unlock(&e->lock);
+
+		engine_token(e, token, sizeof token);
+		for (i = 0; i < n && !atomic_load(&e->stopping); i++) {
+			t = v[i];
+			pthread_mutex_lock(&t->lock);
+			want = t->state == TORRENT_DOWNLOADING &&
+			    (now >= t->peers_ms || (t->want_peers &&
+			    now >= t->asked_ms + ENGINE_ASK_MIN_MS));
+			add = t->pk.nhave > 0 && !t->seeder_added &&
+			    t->state != TORRENT_ERROR;
+			pthread_mutex_unlock(&t->lock);
+			if (add) {
+				memset(&req, 0, sizeof req);
+				req.type = MSG_seeder_add;
+				req.seeder_add.token = token;
+				req.seeder_add.file_id = t->mi.file_id_hex;
+				req.seeder_add.seeder = e->listen;
+				pthread_mutex_lock(&e->tlock);
+				if (engine_tracker_call(e, &req, &rep,
+				    &err) == 0) {
+					pthread_mutex_lock(&t->lock);
+					t->seeder_added = 1;
+					pthread_mutex_unlock(&t->lock);
+				}
+				pthread_mutex_unlock(&e->tlock);
+			}
+			if (want)
+				engine_seeders(e, t, now);
+		}
+
+		/* Announce every file we can serve a piece of. */
+		if (now >= e->announce_ms) {
+			ids = xcalloc(n + 1, sizeof *ids);
+			nids = 0;
+			for (i = 0; i < n; i++) {
+				pthread_mutex_lock(&v[i]->lock);
+				if (v[i]->pk.nhave > 0 &&
+				    nids < MSG_LIST_MAX)
+					ids[nids++] = v[i]->mi.file_id_hex;
+				pthread_mutex_unlock(&v[i]->lock);
+			}
+			if (nids > 0) {
+				struct wire_arg *wa;
+
+				wa = xcalloc(nids, sizeof *wa);
+				for (i = 0; i < nids; i++) {
+					wa[i].p = ids[i];
+					wa[i].len = (uint32_t)strlen(ids[i]);
+				}
+				memset(&req, 0, sizeof req);
+				req.type = MSG_announce;
+				req.announce.token = token;
+				req.announce.seeder = e->listen;
+				req.announce.file_ids.n = (uint32_t)nids;
+				req.announce.file_ids.v = wa;
+				pthread_mutex_lock(&e->tlock);
+				if (engine_tracker_call(e, &req, &rep,
+				    &err) != 0)
+					log_debug("%s: announce: %s",
+					    __func__, err.msg);
+				pthread_mutex_unlock(&e->tlock);
+				free(wa);
+			}
+			free(ids);
+			e->announce_ms = now + ENGINE_ANNOUNCE_MS;
+		}
+		for (i = 0; i < n; i++)
+			torrent_unref(e, v[i]);
+		free(v);
+
+		if (now >= e->flush_ms || engine_dirty(e)) {
+			engine_flush(e, 0);
+			e->flush_ms = now + ENGINE_FLUSH_MS;
+		}
+		transfer_reap(e, 0);
+
+		/* At most ~10 UI events a second. */
+		g = atomic_load(&e->gen);
+		if (g != e->ev_gen) {
+			e->ev_gen = g;
+			(void)write(e->ev_pipe[1], "e", 1);
+		}
+
+		pthread_mutex_lock(&e->lock);
+		if (!e->wake && !atomic_load(&e->stopping)) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += 100 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&e->cond, &e->lock, &ts);
+		}
+		pthread_mutex_unlock(&e->lock);
+	}
+	return (NULL);
+}
+
+/* Context for resuming rows from the db at start. */
+struct engine_resume {
+	struct engine	*e;
+	unsigned	 n;
+};
+
+/* Rebuild one torrent from its db row (see "Resume" in the design). */
+static void
+engine_resume_row(void *arg, const struct peerdb_row *r)
+{
+	struct engine_resume	*er = arg;
+	struct engine		*e = er->e;
+	struct metainfo		 mi;
+	struct torrent		*t;
+	struct mt_err		 err;
+	uint8_t			*buf, *data = NULL;
+	uint64_t		 size;
+	int64_t			 mtime;
+	uint32_t		 i;
+	int			 trust, created, check_all = 0;
+
+	metainfo_init(&mi);
+	if (metainfo_parse(r->meta, r->metalen, &mi, &err) != 0) {
+		log_warn("state db: %s: %s", r->file_id, err.msg);
+		return;
+	}
+	t = torrent_create(e, &mi, r->meta, r->metalen);
+	metainfo_done(&mi);
+	strlcpy(t->mtorrent, r->mtorrent, sizeof t->mtorrent);
+	strlcpy(t->dir, r->dir, sizeof t->dir);
+
+	if (r->role == PEERDB_ROLE_SEED || *r->dir == '\0') {
+		t->state = TORRENT_SEEDING;
+		if (storage_open_final(&t->st, NULL, r->data_path, t->mi.size,
+		    &err) != 0)
+			goto error;
+		check_all = 1;
+	} else {
+		t->state = TORRENT_DOWNLOADING;
+		if (storage_open_part(&t->st, r->dir, t->mi.name, t->mi.size,
+		    &created, &err) != 0) {
+			if (err.code != MT_E_EXISTS)
+				goto error;
+			/* Renamed before the db learnt it: verify it. */
+			if (storage_open_final(&t->st, r->dir, t->mi.name,
+			    t->mi.size, &err) != 0)
+				goto error;
+			t->state = TORRENT_SEEDING;
+			check_all = 1;
+		}
+	}
+
+	buf = xmalloc(t->mi.piece_size ? t->mi.piece_size : 1);
+	trust = 0;
+	if (storage_stat(&t->st, &size, &mtime, &err) == 0 &&
+	    r->bitslen == PICKER_BITFIELD_LEN(t->mi.npieces)) {
+		if (size == r->size && mtime == r->mtime_ns)
+			trust = 1;
+		else if (!e->was_clean && t->state == TORRENT_DOWNLOADING)
+			trust = 1;	/* synced before recorded */
+	}
+	if (check_all && trust && t->state == TORRENT_SEEDING)
+		check_all = 0;
+	for (i = 0; i < t->mi.npieces; i++) {
+		int rec = r->bits != NULL && i / 8 < r->bitslen &&
+		    picker_bit(r->bits, i);
+
+		if (rec && trust) {
+			picker_set_have(&t->pk, i);
+			t->pieces_resumed++;
+		} else if (rec || check_all) {
+			t->pieces_rechecked++;
+			if (engine_verify_piece(t, i, buf)) {
+				picker_set_have(&t->pk, i);
+				t->pieces_recovered++;
+			}
+		}
+	}
+	/* After a crash: pieces written since the last flush hold data. */
+	if (!e->was_clean && t->state == TORRENT_DOWNLOADING) {
+		data = xcalloc(PICKER_BITFIELD_LEN(t->mi.npieces) + 1, 1);
+		if (storage_data_pieces(&t->st, t->mi.piece_size,
+		    t->mi.npieces, data, &err) == 0) {
+			for (i = 0; i < t->mi.npieces; i++) {
+				if (!picker_bit(data, i) ||
+				    picker_has(&t->pk, i))
+					continue;
+				t->pieces_rechecked++;
+				if (engine_verify_piece(t, i, buf)) {
+					picker_set_have(&t->pk, i);
+					t->pieces_recovered++;
+				}
+			}
+		}
+		free(data);
+	}
+	free(buf);
+	if (t->state == TORRENT_SEEDING && !picker_complete(&t->pk)) {
+		mt_err_set(&err, MT_E_CORRUPT, _("%s: data changed on disk"),
+		    t->st.path);
+		goto error;
+	}
+	if (t->state == TORRENT_DOWNLOADING && picker_complete(&t->pk)) {
+		if (storage_commit(&t->st, &err) != 0)
+			goto error;
+		storage_set_committed(&t->st);
+		t->state = TORRENT_SEEDING;
+	}
+	t->dirty = 1;
+	log_info("resumed %s: %u/%u pieces (%u trusted, %u rechecked, %u"
+	    " good)", t->mi.name, t->pk.nhave, t->mi.npieces,
+	    t->pieces_resumed, t->pieces_rechecked, t->pieces_recovered);
+	goto add;
+error:
+	log_warn("resume %s: %s", t->mi.name, err.msg);
+	t->state = TORRENT_ERROR;
+	strlcpy(t->errmsg, err.msg, sizeof t->errmsg);
+add:
+	if (engine_add(e, t, &err) != 0)
+		torrent_free(t);
+	else
+		er->n++;
+}
+
+struct engine *
+engine_start(const struct engine_config *cfg, struct mt_err *err)
+{
+	struct engine		*e;
+	struct engine_resume	 er;
+	pthread_condattr_t	 ca;
+	char			 addr[64];
+	uint8_t			 rnd[20];
+	unsigned		 i;
+	int			 fd;
+
+	e = xcalloc(1, sizeof *e);
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->tlock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	e->lfd = -1;
+	e->stop_pipe[0] = e->stop_pipe[1] = -1;
+	e->ev_pipe[0] = e->ev_pipe[1] = -1;
+	e->workers = cfg->workers ? cfg->workers : ENGINE_DEFAULT_WORKERS;
+	e->slots = cfg->upload_slots ? cfg->upload_slots :
+	    ENGINE_DEFAULT_SLOTS;
+	e->tcall = cfg->tracker_call;
+	e->seed = cfg->seed;
+	e->targ = cfg->tracker_arg;
+	strlcpy(e->state_dir, cfg->state_dir != NULL ? cfg->state_dir :
+	    ".mtorrent", sizeof e->state_dir);
+	for (i = 0; i < cfg->ntrackers && i < ENGINE_TRACKERS_MAX; i++)
+		strlcpy(e->trackers[e->ntrackers++], cfg->trackers[i],
+		    sizeof e->trackers[0]);
+
+	if (pipe2(e->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	    pipe2(e->ev_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		mt_err_set(err, MT_E_IO, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if ((e->db = peerdb_open(e->state_dir, &e->was_clean, err)) == NULL)
+		goto fail;
+	if (peerdb_state_get(e->db, "node_id", e->node_id,
+	    sizeof e->node_id) != 0 || strlen(e->node_id) != 40) {
+		if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1 ||
+		    read(fd, rnd, sizeof rnd) != (ssize_t)sizeof rnd) {
+			if (fd != -1)
+				close(fd);
+			mt_err_set(err, MT_E_IO, "urandom: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		hash_hex(rnd, sizeof rnd, e->node_id);
+		if (peerdb_state_set(e->db, "node_id", e->node_id, err) != 0)
+			goto fail;
+	}
+
+	strlcpy(addr, cfg->listen[0] != '\0' ? cfg->listen :
+	    "127.0.0.1:6881", sizeof addr);
+	if ((e->lfd = net_listen(addr, 128, err)) == -1)
+		goto fail;
+	if (net_local_addr(e->lfd, e->listen, sizeof e->listen) != 0) {
+		mt_err_set(err, MT_E_NET, "getsockname: %s", strerror(errno));
+		goto fail;
+	}
+	if (e->tcall == NULL) {
+		const char	*addrs[ENGINE_TRACKERS_MAX];
+		char		*known;
+
+		for (i = 0; i < e->ntrackers; i++)
+			addrs[i] = e->trackers[i];
+		xasprintf(&known, "%s/known_trackers", e->state_dir);
+		e->tc = tracker_client_create(addrs, e->ntrackers, known,
+		    e->node_id, e->listen);
+		free(known);
+	}
+
+	/* Resume before serving, so requests see the verified pieces. */
+	er.e = e;
+	er.n = 0;
+	if (peerdb_load(e->db, engine_resume_row, &er, err) != 0)
+		goto fail;
+	if (er.n > 0)
+		log_info("resumed %u torrents (%s exit)", er.n,
+		    e->was_clean ? "clean" : "unclean");
+
+	if (pthread_create(&e->accept, NULL, transfer_accept_main, e) != 0)
+		fatal("pthread_create");
+	if (pthread_create(&e->house, NULL, engine_house_main, e) != 0)
+		fatal("pthread_create");
+	e->pool = pool_create(e->workers, "eng-work");
+	for (i = 0; i < e->workers; i++)
+		pool_submit(e->pool, transfer_worker, e);
+	log_info("peer engine listening on %s, %u workers, %u upload slots",
+	    e->listen, e->workers, e->slots);
+	return (e);
+fail:
+	if (e->lfd != -1)
+		close(e->lfd);
+	tracker_client_free(e->tc);
+	peerdb_close(e->db, 0);
+	for (i = 0; i < 2; i++) {
+		if (e->stop_pipe[i] != -1)
+			close(e->stop_pipe[i]);
+		if (e->ev_pipe[i] != -1)
+			close(e->ev_pipe[i]);
+	}
+	free(e);
+	return (NULL);
+}
+
+void
+engine_stop(struct engine *e)
+{
+	struct torrent	*t;
+	union message	 req, rep;
+	struct mt_err	 err;
+	char		 token[256];
+	int		 i;
+
+	if (e == NULL)
+		return;
+	/*
+	 * Threads first (uploads end, sessions release their pieces, the
+	 * house makes no more tracker calls), then bye, then the last flush.
+	 */
+	atomic_store(&e->stopping, 1);
+	(void)write(e->stop_pipe[1], "s", 1);
+	engine_wake(e);
+	pthread_join(e->accept, NULL);
+	pthread_join(e->house, NULL);
+	pool_free(e->pool);
+	transfer_reap(e, 1);
+
+	engine_token(e, token, sizeof token);
+	memset(&req, 0, sizeof req);
+	req.type = MSG_bye;
+	req.bye.token = token;
+	req.bye.seeder = e->listen;
+	pthread_mutex_lock(&e->tlock);
+	if (engine_tracker_call(e, &req, &rep, &err) != 0)
+		log_debug("%s: bye: %s", __func__, err.msg);
+	pthread_mutex_unlock(&e->tlock);
+	engine_flush(e, 1);
+
+	while ((t = e->torrents) != NULL) {
+		e->torrents = t->next;
+		torrent_unref(e, t);
+	}
+	tracker_client_free(e->tc);
+	peerdb_close(e->db, 1);
+	close(e->lfd);
+	for (i = 0; i < 2; i++) {
+		close(e->stop_pipe[i]);
+		close(e->ev_pipe[i]);
+	}
+	pthread_cond_destroy(&e->cond);
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->tlock);
+	free(e);
+}
+
+const char *
+engine_listen_addr(const struct engine *e)
+{
+	return (e->listen);
+}
+
+struct tracker_client *
+engine_tracker(struct engine *e)
+{
+	return (e->tc);
+}
+
+void
+engine_set_session(struct engine *e, const char *user, const char *token)
+{
+	pthread_mutex_lock(&e->lock);
+	strlcpy(e->user, user != NULL ? user : "", sizeof e->user);
+	strlcpy(e->token, token != NULL ? token : "", sizeof e->token);
+	pthread_mutex_unlock(&e->lock);
+	engine_changed(e);
+}
+
+void
+engine_session(struct engine *e, char *user, size_t ulen, char *token,
+    size_t tlen)
+{
+	pthread_mutex_lock(&e->lock);
+	if (user != NULL)
+		strlcpy(user, e->user, ulen);
+	if (token != NULL)
+		strlcpy(token, e->token, tlen);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Fill mi's trackers from the engine's list. */
+static void
+engine_mi_trackers(struct engine *e, struct metainfo *mi)
+{
+	size_t	i;
+
+	mi->ntrackers = 0;
+	for (i = 0; i < e->ntrackers && i < METAINFO_TRACKERS_MAX; i++) {
+		if (metainfo_tracker_set(&mi->trackers[mi->ntrackers],
+		    e->trackers[i], NULL, NULL) == 0)
+			mi->ntrackers++;
+	}
+}
+
+int
+engine_share(struct engine *e, const char *path, const char *mtorrent_out,
+    const char *group, char *id_out, struct mt_err *err)
+{
+	struct metainfo		 mi;
+	struct torrent		*t = NULL;
+	struct peerdb_row	 r;
+	union message		 req, rep;
+	struct buf		 text;
+	char			*copy, *base, token[256];
+	char			 abspath[4096];
+	uint8_t			*digests = NULL;
+	uint64_t		 size;
+	int64_t			 mtime;
+	uint32_t		 n, i;
+
+	metainfo_init(&mi);
+	buf_init(&text, METAINFO_TEXT_MAX);
+	if (realpath(path, abspath) == NULL)
+		return (mt_err_set(err, MT_E_NOTFOUND, _("%s: %s"), path,
+		    strerror(errno)));
+	copy = xstrdup(abspath);
+	base = basename(copy);
+	if (metainfo_name_check(base, strlen(base), err) != 0) {
+		free(copy);
+		return (-1);
+	}
+	strlcpy(mi.name, base, sizeof mi.name);
+	free(copy);
+	strlcpy(mi.group, group != NULL ? group : "", sizeof mi.group);
+	if (hash_file_pieces(abspath, METAINFO_PIECE_SIZE, 0, &digests, &size,
+	    &n, NULL, NULL, err) != 0)
+		return (-1);
+	mi.size = size;
+	mi.piece_size = METAINFO_PIECE_SIZE;
+	mi.npieces = n;
+	mi.pieces = digests != NULL ? digests : xcalloc(1, 1);
+	engine_mi_trackers(e, &mi);
+	if (metainfo_finish(&mi, err) != 0 ||
+	    metainfo_write(&mi, &text, err) != 0)
+		goto fail;
+	if (mtorrent_out != NULL && *mtorrent_out != '\0' &&
+	    metainfo_save(&mi, mtorrent_out, err) != 0)
+		goto fail;
+
+	t = torrent_create(e, &mi, (const char *)buf_head(&text),
+	    buf_used(&text));
+	if (mtorrent_out != NULL)
+		strlcpy(t->mtorrent, mtorrent_out, sizeof t->mtorrent);
+	t->state = TORRENT_SEEDING;
+	if (storage_open_final(&t->st, NULL, abspath, mi.size, err) != 0)
+		goto fail;
+	for (i = 0; i < mi.npieces; i++)
+		picker_set_have(&t->pk, i);
+	t->seeder_added = 1;
+
+	engine_token(e, token, sizeof token);
+	memset(&req, 0, sizeof req);
+	req.type = MSG_share;
+	req.share.token = token;
+	req.share.file_id = mi.file_id_hex;
+	req.share.name = mi.name;
+	req.share.size = mi.size;
+	req.share.piece_size = mi.piece_size;
+	req.share.pieces.p = mi.pieces;
+	req.share.pieces.len = mi.npieces * 20;
+	req.share.group = mi.group;
+	req.share.seeder = e->listen;
+	pthread_mutex_lock(&e->tlock);
+	if (engine_tracker_call(e, &req, &rep, err) != 0) {
+		pthread_mutex_unlock(&e->tlock);
+		goto fail;
+	}
+	pthread_mutex_unlock(&e->tlock);
+
+	if (engine_add(e, t, err) != 0) {
+		/* Sharing the same file again is fine: it is re-registered. */
+		if (err->code == MT_E_EXISTS) {
+			if (id_out != NULL)
+				strlcpy(id_out, mi.file_id_hex, 41);
+			torrent_free(t);
+			metainfo_done(&mi);
+			buf_done(&text);
+			mt_err_clear(err);
+			return (0);
+		}
+		goto fail;
+	}
+	memset(&r, 0, sizeof r);
+	r.file_id = mi.file_id_hex;
+	r.mtorrent = t->mtorrent;
+	r.meta = t->meta;
+	r.metalen = t->metalen;
+	r.dir = "";
+	r.data_path = abspath;
+	r.role = PEERDB_ROLE_SEED;
+	r.bits = t->pk.have;
+	r.bitslen = PICKER_BITFIELD_LEN(mi.npieces);
+	if (storage_stat(&t->st, &size, &mtime, NULL) == 0) {
+		r.size = size;
+		r.mtime_ns = mtime;
+	}
+	if (peerdb_put(e->db, &r, err) != 0)
+		log_warn("%s: %s", mi.name, err->msg);
+	if (id_out != NULL)
+		strlcpy(id_out, mi.file_id_hex, 41);
+	log_info("sharing %s (%s, %u pieces)", abspath, mi.file_id_hex,
+	    mi.npieces);
+	metainfo_done(&mi);
+	buf_done(&text);
+	return (0);
+fail:
+	torrent_free(t);
+	metainfo_done(&mi);
+	buf_done(&text);
+	return (-1);
+}
+
+/* Start downloading mi to dest (a directory or a file path). */
+static int
+engine_start_download(struct engine *e, struct metainfo *mi,
+    const char *mtorrent, const char *dest, struct mt_err *err)
+{
+	struct torrent		*t;
+	struct peerdb_row	 r;
+	struct stat		 sb;
+	struct buf		 text;
+	char			 dir[4096], absdir[PATH_MAX];
+	char			 name[METAINFO_NAME_MAX + 1];
+	char			*copy;
+
+	if (metainfo_name_check(mi->name, strlen(mi->name), err) != 0)
+		return (-1);
+	if (stat(dest, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		strlcpy(dir, dest, sizeof dir);
+		strlcpy(name, mi->name, sizeof name);
+	} else {
+		copy = xstrdup(dest);
+		strlcpy(dir, dirname(copy), sizeof dir);
+		free(copy);
+		copy = xstrdup(dest);
+		strlcpy(name, basename(copy), sizeof name);
+		free(copy);
+		if (metainfo_name_check(name, strlen(name), err) != 0)
+			return (-1);
+	}
+	if (realpath(dir, absdir) == NULL)
+		return (mt_err_set(err, MT_E_NOTFOUND, _("%s: %s"), dest,
+		    strerror(errno)));
+	strlcpy(dir, absdir, sizeof dir);
+	/* The destination name wins over the metainfo's. */
+	strlcpy(mi->name, name, sizeof mi->name);
+
+	buf_init(&text, METAINFO_TEXT_MAX);
+	if (metainfo_write(mi, &text, err) != 0) {
+		buf_done(&text);
+		return (-1);
+	}
+	t = torrent_create(e, mi, (const char *)buf_head(&text),
+	    buf_used(&text));
+	buf_done(&text);
+	strlcpy(t->mtorrent, mtorrent, sizeof t->mtorrent);
+	strlcpy(t->dir, dir, sizeof t->dir);
+	t->state = TORRENT_DOWNLOADING;
+	if (storage_open_part(&t->st, dir, name, mi->size, NULL, err) != 0) {
+		torrent_free(t);
+		return (-1);
+	}
+	if (mi->npieces == 0) {
+		if (storage_commit(&t->st, err) != 0) {
+			torrent_free(t);
+			return (-1);
+		}
+		storage_set_committed(&t->st);
+		t->state = TORRENT_SEEDING;
+	}
+	memset(&r, 0, sizeof r);
+	r.file_id = t->mi.file_id_hex;
+	r.mtorrent = t->mtorrent;
+	r.meta = t->meta;
+	r.metalen = t->metalen;
+	r.dir = t->dir;
+	r.data_path = t->st.path;
+	r.role = t->state == TORRENT_SEEDING ? PEERDB_ROLE_SEED :
+	    PEERDB_ROLE_DOWNLOAD;
+	r.bits = t->pk.have;
+	r.bitslen = PICKER_BITFIELD_LEN(t->mi.npieces);
+	r.size = t->mi.size;
+	r.mtime_ns = -1;
+	if (engine_add(e, t, err) != 0) {
+		torrent_free(t);
+		return (-1);
+	}
+	if (peerdb_put(e->db, &r, err) != 0)
+		log_warn("%s: %s", t->mi.name, err->msg);
+	log_info("downloading %s to %s/%s (%u pieces)", t->mi.file_id_hex,
+	    dir, name, t->mi.npieces);
+	return (0);
+}
+
+int
+engine_get(struct engine *e, const char *mtorrent_path, const char *dest,
+    struct mt_err *err)
+{
+	struct metainfo	mi;
+	char		abs[4096];
+	int		rc;
+
+	metainfo_init(&mi);
+	if (metainfo_load(mtorrent_path, &mi, err) != 0)
+		return (-1);
+	if (realpath(mtorrent_path, abs) == NULL)
+		strlcpy(abs, mtorrent_path, sizeof abs);
+	rc = engine_start_download(e, &mi, abs, dest, err);
+	metainfo_done(&mi);
+	return (rc);
+}
+
+int
+engine_get_by_name(struct engine *e, const char *group, const char *name,
+    const char *dest, struct mt_err *err)
+{
+	struct metainfo	 mi;
+	union message	 req, rep;
+	char		 token[256], id[41];
+	int		 rc;
+
+	engine_token(e, token, sizeof token);
+	metainfo_init(&mi);
+	memset(&req, 0, sizeof req);
+	req.type = MSG_metainfo;
+	req.metainfo.token = token;
+	req.metainfo.file_id = "";
+	req.metainfo.group = group;
+	req.metainfo.name = name;
+	pthread_mutex_lock(&e->tlock);
+	if (engine_tracker_call(e, &req, &rep, err) != 0) {
+		pthread_mutex_unlock(&e->tlock);
+		return (-1);
+	}
+	if (rep.type != MSG_metainfo_reply ||
+	    rep.metainfo_reply.pieces.len % 20 != 0 ||
+	    strlen(rep.metainfo_reply.name) > METAINFO_NAME_MAX ||
+	    strlen(rep.metainfo_reply.group) > METAINFO_NAME_MAX) {
+		pthread_mutex_unlock(&e->tlock);
+		return (mt_err_set(err, MT_E_PROTO,
+		    _("bad metainfo reply from the tracker")));
+	}
+	strlcpy(mi.name, rep.metainfo_reply.name, sizeof mi.name);
+	strlcpy(mi.group, rep.metainfo_reply.group, sizeof mi.group);
+	strlcpy(id, rep.metainfo_reply.file_id, sizeof id);
+	mi.size = rep.metainfo_reply.size;
+	mi.piece_size = (uint32_t)rep.metainfo_reply.piece_size;
+	mi.npieces = rep.metainfo_reply.pieces.len / 20;
+	mi.pieces = xmalloc((size_t)mi.npieces * 20 + 1);
+	memcpy(mi.pieces, rep.metainfo_reply.pieces.p,
+	    (size_t)mi.npieces * 20);
+	pthread_mutex_unlock(&e->tlock);
+	if (rep.metainfo_reply.piece_size > METAINFO_PIECE_SIZE ||
+	    rep.metainfo_reply.piece_size == 0) {
+		metainfo_done(&mi);
+		return (mt_err_set(err, MT_E_PROTO,
+		    _("bad metainfo reply from the tracker")));
+	}
+	engine_mi_trackers(e, &mi);
+	if (metainfo_finish(&mi, err) != 0 ||
+	    strcmp(mi.file_id_hex, id) != 0) {
+		metainfo_done(&mi);
+		return (mt_err_set(err, MT_E_MISMATCH,
+		    _("the tracker's metainfo does not match its file id")));
+	}
+	rc = engine_start_download(e, &mi, "", dest, err);
+	metainfo_done(&mi);
+	return (rc);
+}
+
+/* Unlink t from the list and mark it dead; returns 0 if it was there. */
+static int
+engine_detach(struct engine *e, struct torrent *t)
+{
+	struct torrent	**pp;
+
+	pthread_mutex_lock(&e->lock);
+	for (pp = &e->torrents; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			t->dead = 1;
+			pthread_mutex_unlock(&e->lock);
+			engine_changed(e);
+			return (0);
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	return (-1);
+}
+
+int
+engine_remove(struct engine *e, const char *what, struct mt_err *err)
+{
+	struct torrent	*t;
+	struct metainfo	 mi;
+	union message	 req, rep;
+	struct mt_err	 terr;
+	char		 abs[4096], id[41] = "", token[256];
+
+	if (realpath(what, abs) == NULL)
+		strlcpy(abs, what, sizeof abs);
+	metainfo_init(&mi);
+	if (strlen(what) != 40 && metainfo_load(what, &mi, NULL) == 0) {
+		strlcpy(id, mi.file_id_hex, sizeof id);
+		metainfo_done(&mi);
+	}
+	pthread_mutex_lock(&e->lock);
+	for (t = e->torrents; t != NULL; t = t->next) {
+		if (strcmp(t->mi.file_id_hex, what) == 0 ||
+		    strcmp(t->mi.file_id_hex, id) == 0 ||
+		    (*t->mtorrent != '\0' && strcmp(t->mtorrent, abs) == 0))
+			break;
+	}
+	if (t != NULL)
+		torrent_ref(t);
+	pthread_mutex_unlock(&e->lock);
+	if (t == NULL)
+		return (mt_err_set(err, MT_E_NOTFOUND,
+		    _("%s: not shared or downloading"), what));
+	if (engine_detach(e, t) != 0) {
+		torrent_unref(e, t);
+		return (mt_err_set(err, MT_E_NOTFOUND,
+		    _("%s: not shared or downloading"), what));
+	}
+	engine_token(e, token, sizeof token);
+	memset(&req, 0, sizeof req);
+	req.type = MSG_seeder_remove;
+	req.seeder_remove.token = token;
+	req.seeder_remove.file_id = t->mi.file_id_hex;
+	req.seeder_remove.seeder = e->listen;
+	pthread_mutex_lock(&e->tlock);
+	if (engine_tracker_call(e, &req, &rep, &terr) != 0)
+		log_warn("remove %s: tracker: %s", t->mi.name, terr.msg);
+	pthread_mutex_unlock(&e->tlock);
+	if (peerdb_delete(e->db, t->mi.file_id_hex, &terr) != 0)
+		log_warn("remove %s: %s", t->mi.name, terr.msg);
+	if (*t->mtorrent != '\0' && unlink(t->mtorrent) != 0 &&
+	    errno != ENOENT)
+		log_warn("remove %s: %s", t->mtorrent, strerror(errno));
+	log_info("removed %s", t->mi.name);
+	torrent_unref(e, t);	/* ours */
+	torrent_unref(e, t);	/* the list's */
+	return (0);
+}
+
+int
+engine_stop_share(struct engine *e, const char *group, const char *name,
+    struct mt_err *err)
+{
+	struct torrent	*t;
+	union message	 req, rep;
+	struct mt_err	 terr;
+	char		 token[256];
+
+	pthread_mutex_lock(&e->lock);
+	for (t = e->torrents; t != NULL; t = t->next) {
+		if (strcmp(t->mi.group, group) == 0 &&
+		    strcmp(t->mi.name, name) == 0)
+			break;
+	}
+	if (t != NULL)
+		torrent_ref(t);
+	pthread_mutex_unlock(&e->lock);
+	if (t == NULL)
+		return (mt_err_set(err, MT_E_NOTFOUND,
+		    _("%s/%s: not shared"), group, name));
+	if (engine_detach(e, t) != 0) {
+		torrent_unref(e, t);
+		return (mt_err_set(err, MT_E_NOTFOUND,
+		    _("%s/%s: not shared"), group, name));
+	}
+	engine_token(e, token, sizeof token);
+	memset(&req, 0, sizeof req);
+	req.type = MSG_stop_share;
+	req.stop_share.token = token;
+	req.stop_share.group = group;
+	req.stop_share.name = name;
+	req.stop_share.seeder = e->listen;
+	pthread_mutex_lock(&e->tlock);
+	if (engine_tracker_call(e, &req, &rep, &terr) != 0)
+		log_warn("stop_share %s: tracker: %s", name, terr.msg);
+	pthread_mutex_unlock(&e->tlock);
+	if (peerdb_delete(e->db, t->mi.file_id_hex, &terr) != 0)
+		log_warn("stop_share %s: %s", name, terr.msg);
+	torrent_unref(e, t);
+	torrent_unref(e, t);
+	return (0);
+}
+
+size_t
+engine_active_downloads(struct engine *e)
+{
+	struct torrent	*t;
+	size_t		 n = 0;
+
+	pthread_mutex_lock(&e->lock);
+	for (t = e->torrents; t != NULL; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		if (t->state == TORRENT_DOWNLOADING)
+			n++;
+		pthread_mutex_unlock(&t->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return (n);
+}
+
+int
+engine_event_fd(struct engine *e)
+{
+	return (e->ev_pipe[0]);
+}
+
+void
+engine_event_drain(struct engine *e)
+{
+	char	b[64];
+
+	while (read(e->ev_pipe[0], b, sizeof b) > 0)
+		;
+}

@@ -1,0 +1,1134 @@
+/*
+ * transfer.c: the peer wire (doc/architecture.md, "The wire exchange"):
+ * download sessions run by the worker pool, and the upload side (one
+ * accept thread, one thread per incoming connection).
+ *
+ * Frames are read in exact pieces, never ahead: the head (magic, type,
+ * payload length) first; a piece_reply's small arguments next; then its
+ * data goes straight from the socket into the worker's piece buffer.
+ * Every other frame is gathered whole (bounded by WIRE_FRAME_MAX, or a
+ * small limit on upload connections, which only receive requests) and
+ * checked by wire_decode_feed() and message_decode().
+ *
+ * Uploads write the piece_reply head, then sendfile() the verified piece
+ * range from the data file at its offset, then magic_end: no copy
+ * through user space and no use of the file position.
+ */
+#include "config.h"
+
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "engine-int.h"
+#include "error.h"
+#include "hash.h"
+#include "log.h"
+#include "message.h"
+#include "picker.h"
+#include "pool.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+#define XFER_TYPE_PIECE_REPLY	"piece_reply"
+#define XFER_UP_FRAME_MAX	(64U * 1024U)	/* requests are small */
+#define XFER_UP_IDLE_MS		120000
+#define XFER_IDLE_MS		1000	/* session without work waits */
+
+/* One framed connection, read by exactly one thread. */
+struct xfer_conn {
+	int			 fd;
+	int			 cancel;	/* engine stop pipe */
+	struct buf		 rb;		/* one whole frame */
+	struct wire_decoder	*dec;
+	char			 type[WIRE_TYPE_MAX + 1];
+	uint32_t		 plen;
+	uint8_t			 head[4 + 1 + WIRE_TYPE_MAX + 4];
+	size_t			 headlen;
+};
+
+/* A download session: one torrent, one peer, one connection. */
+struct session {
+	struct engine		*e;
+	struct torrent		*t;
+	struct eng_peer		*p;
+	struct xfer_conn	 c;
+	uint32_t		 q[TRANSFER_DEPTH];	/* in flight, FIFO */
+	size_t			 qhead, qn;
+	uint8_t			*piece;
+	int			 failed;	/* count a failure */
+	int			 busy;
+};
+
+static int	xfer_recv(struct xfer_conn *, void *, size_t, uint64_t,
+		    struct mt_err *);
+static int	xfer_send(int, int, const void *, size_t, uint64_t,
+		    struct mt_err *);
+static int	xfer_read_head(struct xfer_conn *, uint64_t, uint32_t,
+		    struct mt_err *);
+static int	xfer_read_msg(struct xfer_conn *, union message *, uint64_t,
+		    struct mt_err *);
+static int	session_pick(struct engine *, struct torrent **,
+		    struct eng_peer **);
+static void	session_run(struct session *);
+static void	*upconn_main(void *);
+
+static uint64_t
+xfer_now(void)
+{
+	return (net_now_ms());
+}
+
+/* Receive exactly n bytes by the deadline (or until the engine stops). */
+static int
+xfer_recv(struct xfer_conn *c, void *p, size_t n, uint64_t deadline,
+    struct mt_err *err)
+{
+	uint8_t	*b = p;
+	ssize_t	 r;
+
+	while (n > 0) {
+		r = recv(c->fd, b, n, MSG_DONTWAIT);
+		if (r > 0) {
+			b += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return (mt_err_set(err, MT_E_NET, "connection closed"));
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return (mt_err_set(err, MT_E_NET, "recv: %s",
+			    strerror(errno)));
+		if (net_wait(c->fd, POLLIN, deadline, c->cancel, err) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Send all n bytes by the deadline; flags add MSG_MORE. */
+static int
+xfer_send(int fd, int cancel, const void *p, size_t n, uint64_t deadline,
+    struct mt_err *err)
+{
+	const uint8_t	*b = p;
+	ssize_t		 r;
+
+	while (n > 0) {
+		r = send(fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r > 0) {
+			b += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return (mt_err_set(err, MT_E_NET, "send: %s",
+			    strerror(errno)));
+		if (net_wait(fd, POLLOUT, deadline, cancel, err) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+int
+transfer_send_msg(int fd, const union message *m, uint64_t deadline_ms,
+    struct mt_err *err)
+{
+	struct buf	b;
+	int		rc;
+
+	buf_init(&b, WIRE_FRAME_MAX);
+	if (message_encode(m, &b, err) != 0) {
+		buf_done(&b);
+		return (-1);
+	}
+	rc = xfer_send(fd, -1, buf_head(&b), buf_used(&b), deadline_ms, err);
+	buf_done(&b);
+	return (rc);
+}
+
+static int
+xfer_send_error(int fd, enum mt_errc code, const char *text)
+{
+	union message	m;
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_error;
+	m.error.code = (uint64_t)code;
+	m.error.text = text;
+	return (transfer_send_msg(fd, &m, xfer_now() + 2000, NULL));
+}
+
+static void
+xfer_conn_init(struct xfer_conn *c, int fd, int cancel, size_t max)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = fd;
+	c->cancel = cancel;
+	buf_init(&c->rb, max);
+	c->dec = wire_decoder_create();
+}
+
+static void
+xfer_conn_done(struct xfer_conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	buf_done(&c->rb);
+	wire_decoder_free(c->dec);
+	c->dec = NULL;
+}
+
+/* Read a frame head: magic, type, payload length (at most max). */
+static int
+xfer_read_head(struct xfer_conn *c, uint64_t deadline, uint32_t max,
+    struct mt_err *err)
+{
+	uint8_t	*h = c->head;
+	size_t	 tl;
+
+	if (xfer_recv(c, h, 5, deadline, err) != 0)
+		return (-1);
+	if (buf_get_u32be(h) != WIRE_MAGIC_START)
+		return (mt_err_set(err, MT_E_BADMAGIC, "bad frame magic"));
+	tl = h[4];
+	if (tl == 0 || tl > WIRE_TYPE_MAX)
+		return (mt_err_set(err, MT_E_BADTYPE, "bad type length"));
+	if (xfer_recv(c, h + 5, tl + 4, deadline, err) != 0)
+		return (-1);
+	if (!wire_type_valid((const char *)h + 5, tl))
+		return (mt_err_set(err, MT_E_BADTYPE, "bad type"));
+	memcpy(c->type, h + 5, tl);
+	c->type[tl] = '\0';
+	c->plen = buf_get_u32be(h + 5 + tl);
+	c->headlen = 5 + tl + 4;
+	if (c->plen > max)
+		return (mt_err_set(err, MT_E_TOOBIG, "frame too big"));
+	return (0);
+}
+
+/*
+ * After xfer_read_head(): read the payload and magic_end and decode.  m
+ * borrows from c until the next read.
+ */
+static int
+xfer_read_msg(struct xfer_conn *c, union message *m, uint64_t deadline,
+    struct mt_err *err)
+{
+	uint8_t		*p;
+	size_t		 total, used;
+
+	buf_reset(&c->rb);
+	total = c->headlen + c->plen + 4;
+	if ((p = buf_reserve(&c->rb, total, err)) == NULL)
+		return (-1);
+	memcpy(p, c->head, c->headlen);
+	if (xfer_recv(c, p + c->headlen, c->plen + 4, deadline, err) != 0)
+		return (-1);
+	buf_commit(&c->rb, total);
+	if (wire_decode_feed(c->dec, p, total, &used, err) != WIRE_FRAME ||
+	    used != total) {
+		if (err != NULL && err->code == MT_E_OK)
+			mt_err_set(err, MT_E_PROTO, "bad frame");
+		return (-1);
+	}
+	return (message_decode(wire_decoder_frame(c->dec), m, err));
+}
+
+/*
+ * Choose a (torrent, peer) pair for a new session: a downloading torrent
+ * and one of its peers that is not banned or backing off, has (or may
+ * have) a piece we need, with the fewest sessions, at most
+ * ceil(workers / usable peers) each.  Counts the session on both.
+ */
+static int
+session_pick(struct engine *e, struct torrent **tp, struct eng_peer **pp)
+{
+	struct torrent	*t, *bt = NULL;
+	struct eng_peer	*p, *bp = NULL;
+	uint64_t	 now = xfer_now();
+	unsigned	 usable, cap, best = UINT32_MAX;
+	uint32_t	 i;
+	int		 useful;
+
+	pthread_mutex_lock(&e->lock);
+	for (t = e->torrents; t != NULL; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		if (t->state != TORRENT_DOWNLOADING || t->committing) {
+			pthread_mutex_unlock(&t->lock);
+			continue;
+		}
+		usable = 0;
+		for (p = t->peers; p != NULL; p = p->next) {
+			if (!p->banned && (p->listed || p->known))
+				usable++;
+		}
+		cap = usable ? (e->workers + usable - 1) / usable : 1;
+		for (p = t->peers; p != NULL; p = p->next) {
+			if (p->banned || p->retry_ms > now ||
+			    p->sessions >= cap ||
+			    (!p->listed && !p->known) ||
+			    t->sessions + (bt == t) >= e->workers)
+				continue;
+			/* Unknown or stale bits: connect to learn them. */
+			useful = !p->known || p->bits == NULL || p->stale;
+			for (i = 0; !useful && i < t->pk.npieces; i++) {
+				if (!picker_bit(t->pk.have, i) &&
+				    picker_bit(p->bits, i) &&
+				    (t->pk.inflight[i] == 0 ||
+				    (t->pk.nmissing_free == 0 &&
+				    t->pk.inflight[i] < TRANSFER_ENDGAME_DUP)))
+					useful = 1;
+			}
+			if (!useful)
+				continue;
+			if (p->sessions < best) {
+				best = p->sessions;
+				bt = t;
+				bp = p;
+			}
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+	if (bt != NULL) {
+		torrent_ref(bt);
+		pthread_mutex_lock(&bt->lock);
+		bp->sessions++;
+		bt->sessions++;
+		pthread_mutex_unlock(&bt->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+	*tp = bt;
+	*pp = bp;
+	return (bt != NULL);
+}
+
+/* The pool job: run sessions until the engine stops. */
+void
+transfer_worker(void *arg)
+{
+	struct engine	*e = arg;
+	struct session	 s;
+	struct timespec	 ts;
+	uint8_t		*piece;
+
+	piece = xmalloc(WIRE_PIECE_SIZE);
+	while (!atomic_load(&e->stopping)) {
+		memset(&s, 0, sizeof s);
+		if (!session_pick(e, &s.t, &s.p)) {
+			pthread_mutex_lock(&e->lock);
+			if (!atomic_load(&e->stopping)) {
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				ts.tv_nsec += 200 * 1000000L;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&e->cond, &e->lock,
+				    &ts);
+			}
+			pthread_mutex_unlock(&e->lock);
+			continue;
+		}
+		s.e = e;
+		s.piece = piece;
+		session_run(&s);
+		torrent_unref(e, s.t);
+	}
+	free(piece);
+}
+
+/* Replace the peer's bitfield with bits (n bytes), fixing availability. */
+static void
+session_set_bits(struct session *s, const uint8_t *bits)
+{
+	struct torrent	*t = s->t;
+	struct eng_peer	*p = s->p;
+	size_t		 len = PICKER_BITFIELD_LEN(t->pk.npieces);
+	uint32_t	 i;
+
+	pthread_mutex_lock(&t->lock);
+	if (p->bits == NULL)
+		p->bits = xcalloc(len + 1, 1);
+	if (p->known)
+		picker_avail_bitfield(&t->pk, p->bits, -1);
+	memcpy(p->bits, bits, len);
+	/* Bits past npieces are ignored. */
+	if (t->pk.npieces % 8 != 0)
+		p->bits[len - 1] &= (uint8_t)(0xff << (8 - t->pk.npieces % 8));
+	picker_avail_bitfield(&t->pk, p->bits, 1);
+	p->known = 1;
+	p->have = 0;
+	for (i = 0; i < t->pk.npieces; i++)
+		p->have += (uint32_t)picker_bit(p->bits, i);
+	pthread_mutex_unlock(&t->lock);
+	engine_changed(s->e);
+}
+
+/* A `have` notification from the peer. */
+static void
+session_have(struct session *s, uint64_t index)
+{
+	struct torrent	*t = s->t;
+	struct eng_peer	*p = s->p;
+
+	pthread_mutex_lock(&t->lock);
+	if (index < t->pk.npieces && p->bits != NULL &&
+	    !picker_bit(p->bits, (uint32_t)index)) {
+		picker_bit_set(p->bits, (uint32_t)index);
+		p->have++;
+		if (p->known)
+			picker_avail_piece(&t->pk, (uint32_t)index, 1);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Queue more requests up to TRANSFER_DEPTH and send them. */
+static int
+session_fill(struct session *s, struct mt_err *err)
+{
+	struct torrent	*t = s->t;
+	union message	 m;
+	struct buf	 out;
+	uint32_t	 ex[TRANSFER_DEPTH], i;
+	size_t		 k;
+	int		 rc = 0;
+
+	buf_init(&out, 64 * 1024);
+	pthread_mutex_lock(&t->lock);
+	while (s->qn < TRANSFER_DEPTH && t->state == TORRENT_DOWNLOADING) {
+		for (k = 0; k < s->qn; k++)
+			ex[k] = s->q[(s->qhead + k) % TRANSFER_DEPTH];
+		i = picker_pick(&t->pk, s->p->bits, ex, s->qn,
+		    TRANSFER_ENDGAME_DUP, NULL);
+		if (i == PICKER_NONE)
+			break;
+		/* Normal mode never picks a piece in flight; endgame may. */
+		picker_request(&t->pk, i);
+		s->q[(s->qhead + s->qn) % TRANSFER_DEPTH] = i;
+		s->qn++;
+		memset(&m, 0, sizeof m);
+		m.type = MSG_piece_request;
+		m.piece_request.file_id = t->mi.file_id_hex;
+		m.piece_request.index = i;
+		if (message_encode(&m, &out, err) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (rc == 0 && buf_used(&out) > 0)
+		rc = xfer_send(s->c.fd, s->c.cancel, buf_head(&out),
+		    buf_used(&out), xfer_now() + TRANSFER_TIMEOUT_MS, err);
+	buf_done(&out);
+	return (rc);
+}
+
+/* Drop the oldest request (answered or refused). */
+static uint32_t
+session_pop(struct session *s, int release)
+{
+	uint32_t	i = s->q[s->qhead];
+
+	s->qhead = (s->qhead + 1) % TRANSFER_DEPTH;
+	s->qn--;
+	if (release) {
+		pthread_mutex_lock(&s->t->lock);
+		picker_release(&s->t->pk, i);
+		pthread_mutex_unlock(&s->t->lock);
+	}
+	return (i);
+}
+
+/* Give piece index back to the picker. */
+static void
+session_release(struct torrent *t, uint32_t index)
+{
+	pthread_mutex_lock(&t->lock);
+	picker_release(&t->pk, index);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * Receive the rest of a piece_reply for the oldest request: arguments,
+ * data into s->piece, magic_end; then verify and store.  -1 ends the
+ * session (err says why; s->failed is set when the peer is to blame).
+ */
+static int
+session_piece(struct session *s, struct mt_err *err)
+{
+	struct engine	*e = s->e;
+	struct torrent	*t = s->t;
+	struct eng_peer	*p = s->p;
+	uint8_t		 a[4 + 40 + 4 + 8 + 4], md[HASH_SHA1_LEN], end[4];
+	uint64_t	 deadline = xfer_now() + TRANSFER_TIMEOUT_MS, now;
+	uint32_t	 index, len, dlen;
+	int		 have, banned = 0;
+
+	if (s->qn == 0)
+		return (mt_err_set(err, MT_E_PROTO, "unrequested piece"));
+	index = s->q[s->qhead];
+	len = metainfo_piece_len(&t->mi, index);
+	if (s->c.plen != sizeof a + len)
+		return (mt_err_set(err, MT_E_PROTO, "bad piece length"));
+	if (xfer_recv(&s->c, a, sizeof a, deadline, err) != 0)
+		return (-1);
+	dlen = buf_get_u32be(a + 56);
+	if (buf_get_u32be(a) != 40 || memcmp(a + 4, t->mi.file_id_hex, 40) ||
+	    buf_get_u32be(a + 44) != 8 || buf_get_u64be(a + 48) != index ||
+	    dlen != len)
+		return (mt_err_set(err, MT_E_PROTO, "reply out of order"));
+	/* Straight from the socket into the piece buffer. */
+	if (xfer_recv(&s->c, s->piece, len, deadline, err) != 0 ||
+	    xfer_recv(&s->c, end, 4, deadline, err) != 0)
+		return (-1);
+	if (buf_get_u32be(end) != WIRE_MAGIC_END)
+		return (mt_err_set(err, MT_E_BADMAGIC, "bad frame end"));
+	session_pop(s, 0);
+	if (hash_sha1(s->piece, len, md, err) != 0) {
+		session_release(t, index);
+		return (-1);
+	}
+	now = xfer_now();
+	if (memcmp(md, t->mi.pieces + (size_t)index * 20, 20) != 0) {
+		pthread_mutex_lock(&t->lock);
+		picker_release(&t->pk, index);
+		t->pieces_bad++;
+		if (p->banned) {
+			/* Another session of ours banned it already. */
+			pthread_mutex_unlock(&t->lock);
+			return (mt_err_set(err, MT_E_CORRUPT, "banned"));
+		}
+		if (++p->strikes >= TRANSFER_STRIKES_MAX) {
+			p->banned = 1;
+			banned = 1;
+			if (p->known)
+				picker_avail_bitfield(&t->pk, p->bits, -1);
+			p->known = 0;
+		}
+		pthread_mutex_unlock(&t->lock);
+		log_warn("%s: piece %u from %s failed its hash (strike %u)%s",
+		    t->mi.name, index, p->addr, p->strikes,
+		    banned ? ", banned" : "");
+		engine_changed(e);
+		if (banned)
+			return (mt_err_set(err, MT_E_CORRUPT, "banned"));
+		return (0);
+	}
+	pthread_mutex_lock(&t->lock);
+	have = picker_has(&t->pk, index);
+	t->downloaded += len;
+	rate_add(&t->down, now, len);
+	rate_add(&p->down, now, len);
+	if (have)
+		t->pieces_dup++;
+	pthread_mutex_unlock(&t->lock);
+	if (!have && storage_write(&t->st, (uint64_t)index * t->mi.piece_size,
+	    s->piece, len, err) != 0) {
+		/* Our disk, not the peer's fault: no strike. */
+		log_warn("%s: %s", t->mi.name, err->msg);
+		pthread_mutex_lock(&t->lock);
+		t->state = TORRENT_ERROR;
+		strlcpy(t->errmsg, err->msg, sizeof t->errmsg);
+		pthread_mutex_unlock(&t->lock);
+		session_release(t, index);
+		return (-1);
+	}
+	pthread_mutex_lock(&t->lock);
+	picker_release(&t->pk, index);
+	if (!have && !picker_has(&t->pk, index))
+		t->pieces_fetched++;
+	pthread_mutex_unlock(&t->lock);
+	if (!have)
+		engine_piece_verified(e, t, index);
+	return (0);
+}
+
+/* Handle any other message on a session. */
+static int
+session_msg(struct session *s, const union message *m, struct mt_err *err)
+{
+	struct torrent	*t = s->t;
+	uint32_t	 i;
+
+	switch (m->type) {
+	case MSG_have:
+		if (strcmp(m->have.file_id, t->mi.file_id_hex) == 0)
+			session_have(s, m->have.index);
+		return (0);
+	case MSG_error:
+		if (s->qn == 0)
+			return (mt_err_set(err, MT_E_PROTO, "unexpected error"));
+		i = session_pop(s, 1);
+		if (m->error.code == MT_E_BUSY) {
+			s->busy = 1;
+			return (mt_err_set(err, MT_E_BUSY, "peer busy"));
+		}
+		if (m->error.code == MT_E_NOTFOUND && t->pk.npieces > i) {
+			/* They no longer have it (or never had). */
+			pthread_mutex_lock(&t->lock);
+			if (s->p->bits != NULL && picker_bit(s->p->bits, i)) {
+				s->p->bits[i >> 3] &=
+				    (uint8_t)~(0x80 >> (i & 7));
+				if (s->p->known)
+					picker_avail_piece(&t->pk, i, -1);
+			}
+			pthread_mutex_unlock(&t->lock);
+			return (0);
+		}
+		s->failed = 1;
+		return (mt_err_set(err, MT_E_PROTO, "peer error %llu",
+		    (unsigned long long)m->error.code));
+	case MSG_ping:
+	case MSG_ok:
+		return (0);
+	default:
+		s->failed = 1;
+		return (mt_err_set(err, MT_E_PROTO, "unexpected %s",
+		    message_name(m->type)));
+	}
+}
+
+/* Connect, learn the peer's pieces, then pipeline requests. */
+static void
+session_run(struct session *s)
+{
+	struct engine	*e = s->e;
+	struct torrent	*t = s->t;
+	struct eng_peer	*p = s->p;
+	struct mt_err	 err;
+	union message	 m;
+	struct buf	 out;
+	uint64_t	 deadline, now;
+	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
+	int		 fd, idle_ok = 0;
+
+	mt_err_clear(&err);
+	fd = net_connect(p->addr, TRANSFER_CONNECT_MS, &err);
+	xfer_conn_init(&s->c, fd, e->stop_pipe[0], WIRE_FRAME_MAX);
+	if (fd == -1) {
+		s->failed = 1;
+		goto out;
+	}
+	deadline = xfer_now() + TRANSFER_TIMEOUT_MS;
+	buf_init(&out, 4096);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_hello;
+	m.hello.version = MSG_PROTO_VERSION;
+	m.hello.role = "peer";
+	m.hello.node_id = e->node_id;
+	m.hello.listen = e->listen;
+	(void)message_encode(&m, &out, &err);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_have_request;
+	m.have_request.file_id = t->mi.file_id_hex;
+	(void)message_encode(&m, &out, &err);
+	if (xfer_send(fd, s->c.cancel, buf_head(&out), buf_used(&out),
+	    deadline, &err) != 0) {
+		buf_done(&out);
+		s->failed = 1;
+		goto out;
+	}
+	buf_done(&out);
+
+	/* hello, then have_reply (or an error: busy, not shared). */
+	if (xfer_read_head(&s->c, deadline, WIRE_PAYLOAD_MAX, &err) != 0 ||
+	    xfer_read_msg(&s->c, &m, deadline, &err) != 0) {
+		s->failed = 1;
+		goto out;
+	}
+	if (m.type == MSG_hello &&
+	    (xfer_read_head(&s->c, deadline, WIRE_PAYLOAD_MAX, &err) != 0 ||
+	    xfer_read_msg(&s->c, &m, deadline, &err) != 0)) {
+		s->failed = 1;
+		goto out;
+	}
+	if (m.type == MSG_error) {
+		if (m.error.code == MT_E_BUSY)
+			s->busy = 1;
+		else
+			s->failed = 1;
+		mt_err_set(&err, (enum mt_errc)m.error.code, "refused: %s",
+		    m.error.text);
+		goto out;
+	}
+	if (m.type != MSG_have_reply ||
+	    strcmp(m.have_reply.file_id, t->mi.file_id_hex) != 0 ||
+	    m.have_reply.npieces != t->pk.npieces ||
+	    m.have_reply.bitfield.len != blen) {
+		s->failed = 1;
+		mt_err_set(&err, MT_E_PROTO, "bad have_reply");
+		goto out;
+	}
+	session_set_bits(s, m.have_reply.bitfield.p);
+	pthread_mutex_lock(&t->lock);
+	p->stale = 0;
+	p->fails = 0;
+	p->busy = 0;
+	pthread_mutex_unlock(&t->lock);
+
+	while (!atomic_load(&e->stopping)) {
+		pthread_mutex_lock(&e->lock);
+		if (t->dead || p->banned) {
+			pthread_mutex_unlock(&e->lock);
+			break;
+		}
+		pthread_mutex_unlock(&e->lock);
+		if (session_fill(s, &err) != 0) {
+			s->failed = 1;
+			break;
+		}
+		now = xfer_now();
+		if (s->qn == 0) {
+			pthread_mutex_lock(&t->lock);
+			idle_ok = t->state != TORRENT_DOWNLOADING;
+			pthread_mutex_unlock(&t->lock);
+			if (idle_ok)
+				break;	/* complete (or failed): done here */
+			/* Nothing to ask: listen for `have` a while. */
+			if (net_wait(fd, POLLIN, now + XFER_IDLE_MS,
+			    s->c.cancel, &err) != 0) {
+				idle_ok = 1;
+				break;
+			}
+		}
+		deadline = now + TRANSFER_TIMEOUT_MS;
+		if (xfer_read_head(&s->c, deadline, WIRE_PAYLOAD_MAX,
+		    &err) != 0) {
+			s->failed = 1;
+			break;
+		}
+		if (strcmp(s->c.type, XFER_TYPE_PIECE_REPLY) == 0) {
+			if (session_piece(s, &err) != 0) {
+				s->failed = err.code != MT_E_IO;
+				break;
+			}
+			continue;
+		}
+		if (xfer_read_msg(&s->c, &m, deadline, &err) != 0 ||
+		    session_msg(s, &m, &err) != 0) {
+			s->failed = !s->busy;
+			break;
+		}
+	}
+out:
+	if (!idle_ok && err.code != MT_E_OK && !atomic_load(&e->stopping))
+		log_debug("%s: %s: %s: %s", __func__, t->mi.name, p->addr,
+		    err.msg);
+	xfer_conn_done(&s->c);
+	now = xfer_now();
+	pthread_mutex_lock(&t->lock);
+	while (s->qn > 0) {
+		picker_release(&t->pk, s->q[s->qhead]);
+		s->qhead = (s->qhead + 1) % TRANSFER_DEPTH;
+		s->qn--;
+	}
+	p->sessions--;
+	t->sessions--;
+	if (s->busy) {
+		p->busy = 1;
+		p->retry_ms = now + 1000;
+	} else if (s->failed) {
+		p->fails++;
+		p->retry_ms = now + (1000ULL << (p->fails < 5 ? p->fails : 5));
+		if (p->sessions == 0 && p->known) {
+			picker_avail_bitfield(&t->pk, p->bits, -1);
+			p->known = 0;
+		}
+		if (p->fails >= 2)
+			t->want_peers = 1;
+	} else if (idle_ok && p->sessions == 0) {
+		/*
+		 * Nothing to ask it for now; it may get new pieces (a peer
+		 * still downloading), so look again shortly.
+		 */
+		p->stale = 1;
+		p->retry_ms = now + 300;
+	}
+	pthread_mutex_unlock(&t->lock);
+	engine_wake(e);
+	engine_changed(e);
+}
+
+/* Upload side. */
+
+/* Join finished upload threads (all: every thread, at shutdown). */
+void
+transfer_reap(struct engine *e, int all)
+{
+	struct upconn	**pp, *u, *dead = NULL;
+
+	pthread_mutex_lock(&e->lock);
+	pp = &e->ups;
+	while ((u = *pp) != NULL) {
+		if (all || atomic_load(&u->done)) {
+			*pp = u->next;
+			u->next = dead;
+			dead = u;
+			e->nups--;
+		} else
+			pp = &u->next;
+	}
+	pthread_mutex_unlock(&e->lock);
+	while ((u = dead) != NULL) {
+		dead = u->next;
+		pthread_join(u->thread, NULL);
+		close(u->evfd);
+		pthread_mutex_destroy(&u->lock);
+		free(u->haves);
+		free(u);
+	}
+}
+
+void *
+transfer_accept_main(void *arg)
+{
+	struct engine	*e = arg;
+	struct upconn	*u;
+	struct pollfd	 pfd[2];
+	unsigned	 live;
+	int		 fd;
+
+	log_set_thread_name("eng-accept");
+	while (!atomic_load(&e->stopping)) {
+		pfd[0].fd = e->lfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = e->stop_pipe[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, 1000) <= 0 || (pfd[1].revents & POLLIN))
+			continue;
+		fd = accept4(e->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1)
+			continue;
+		transfer_reap(e, 0);
+		pthread_mutex_lock(&e->lock);
+		live = 0;
+		for (u = e->ups; u != NULL; u = u->next)
+			live += !atomic_load(&u->done);
+		pthread_mutex_unlock(&e->lock);
+		if (live >= e->slots) {
+			/* Out of upload slots: say so, the peer retries. */
+			(void)xfer_send_error(fd, MT_E_BUSY, "busy");
+			close(fd);
+			continue;
+		}
+		u = xcalloc(1, sizeof *u);
+		u->e = e;
+		u->fd = fd;
+		pthread_mutex_init(&u->lock, NULL);
+		if (net_peer_ip(fd, u->addr, sizeof u->addr) != 0)
+			strlcpy(u->addr, "?", sizeof u->addr);
+		u->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (u->evfd == -1) {
+			close(fd);
+			pthread_mutex_destroy(&u->lock);
+			free(u);
+			continue;
+		}
+		pthread_mutex_lock(&e->lock);
+		u->next = e->ups;
+		e->ups = u;
+		e->nups++;
+		if (pthread_create(&u->thread, NULL, upconn_main, u) != 0)
+			fatal("pthread_create");
+		pthread_mutex_unlock(&e->lock);
+	}
+	return (NULL);
+}
+
+/* Write queued `have` notifications. */
+static int
+upconn_flush_haves(struct upconn *u, struct mt_err *err)
+{
+	union message	 m;
+	struct buf	 out;
+	uint64_t	*v = NULL;
+	size_t		 n, i;
+	int		 rc = 0;
+
+	pthread_mutex_lock(&u->lock);
+	n = u->nhaves;
+	if (n > 0) {
+		v = xreallocarray(NULL, n, sizeof *v);
+		memcpy(v, u->haves, n * sizeof *v);
+		u->nhaves = 0;
+	}
+	pthread_mutex_unlock(&u->lock);
+	if (n == 0)
+		return (0);
+	buf_init(&out, WIRE_FRAME_MAX);
+	for (i = 0; i < n && rc == 0; i++) {
+		memset(&m, 0, sizeof m);
+		m.type = MSG_have;
+		m.have.file_id = u->subs[v[i] >> 32]->mi.file_id_hex;
+		m.have.index = v[i] & 0xffffffffU;
+		rc = message_encode(&m, &out, err);
+	}
+	if (rc == 0)
+		rc = xfer_send(u->fd, u->e->stop_pipe[0], buf_head(&out),
+		    buf_used(&out), xfer_now() + TRANSFER_TIMEOUT_MS, err);
+	buf_done(&out);
+	free(v);
+	return (rc);
+}
+
+/* Send piece index of t: head, sendfile of the range, magic_end. */
+static int
+upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t index,
+    struct mt_err *err)
+{
+	uint8_t		 h[4 + 1 + 11 + 4 + 4 + 40 + 4 + 8 + 4], end[4];
+	uint32_t	 len = metainfo_piece_len(&t->mi, index);
+	uint64_t	 deadline = xfer_now() + TRANSFER_TIMEOUT_MS;
+	off_t		 off = (off_t)index * t->mi.piece_size;
+	size_t		 left = len;
+	ssize_t		 r;
+	int		 cancel = u->e->stop_pipe[0];
+
+	buf_put_u32be(h, WIRE_MAGIC_START);
+	h[4] = 11;
+	memcpy(h + 5, XFER_TYPE_PIECE_REPLY, 11);
+	buf_put_u32be(h + 16, 4 + 40 + 4 + 8 + 4 + len);
+	buf_put_u32be(h + 20, 40);
+	memcpy(h + 24, t->mi.file_id_hex, 40);
+	buf_put_u32be(h + 64, 8);
+	buf_put_u64be(h + 68, index);
+	buf_put_u32be(h + 76, len);
+	if (xfer_send(u->fd, cancel, h, sizeof h, deadline, err) != 0)
+		return (-1);
+	while (left > 0) {
+		r = sendfile(u->fd, t->st.fd, &off, left);
+		if (r > 0) {
+			left -= (size_t)r;
+			/* A slow reader still has to progress. */
+			deadline = xfer_now() + TRANSFER_TIMEOUT_MS;
+			continue;
+		}
+		if (r == 0)
+			return (mt_err_set(err, MT_E_IO, "data file short"));
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (net_wait(u->fd, POLLOUT, deadline, cancel,
+			    err) != 0)
+				return (-1);
+			continue;
+		}
+		if (errno == EINVAL || errno == ENOSYS) {
+			/* No sendfile here: read and send. */
+			uint8_t	*b = xmalloc(left);
+			int	 rc;
+
+			rc = storage_read(&t->st, (uint64_t)off, b, left,
+			    err);
+			if (rc == 0)
+				rc = xfer_send(u->fd, cancel, b, left,
+				    deadline, err);
+			free(b);
+			if (rc != 0)
+				return (-1);
+			break;
+		}
+		return (mt_err_set(err, MT_E_NET, "sendfile: %s",
+		    strerror(errno)));
+	}
+	buf_put_u32be(end, WIRE_MAGIC_END);
+	return (xfer_send(u->fd, cancel, end, 4, deadline, err));
+}
+
+/* Find a torrent this connection may be served: subscribed or listed. */
+static struct torrent *
+upconn_torrent(struct upconn *u, const char *file_id, int *sub)
+{
+	unsigned	k;
+
+	*sub = 0;
+	for (k = 0; k < u->nsubs; k++) {
+		if (strcmp(u->subs[k]->mi.file_id_hex, file_id) == 0) {
+			*sub = 1;
+			return (u->subs[k]);
+		}
+	}
+	return (engine_find_ref(u->e, file_id));
+}
+
+/* Answer one request; -1 closes the connection. */
+static int
+upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
+{
+	struct engine	*e = u->e;
+	struct torrent	*t;
+	union message	 r;
+	uint8_t		*bits;
+	uint32_t	 n;
+	size_t		 blen;
+	int		 sub, has, dead, rc;
+
+	switch (m->type) {
+	case MSG_hello:
+		memset(&r, 0, sizeof r);
+		r.type = MSG_hello;
+		r.hello.version = MSG_PROTO_VERSION;
+		r.hello.role = "peer";
+		r.hello.node_id = e->node_id;
+		r.hello.listen = e->listen;
+		return (transfer_send_msg(u->fd, &r,
+		    xfer_now() + TRANSFER_TIMEOUT_MS, err));
+	case MSG_ping:
+		return (0);
+	case MSG_have_request:
+		/* Only files we share or download; never a path. */
+		if ((t = upconn_torrent(u, m->have_request.file_id,
+		    &sub)) == NULL)
+			return (xfer_send_error(u->fd, MT_E_NOTFOUND,
+			    "not shared"));
+		if (!sub) {
+			pthread_mutex_lock(&u->lock);
+			if (u->nsubs < TRANSFER_SUBS_MAX) {
+				u->subs[u->nsubs++] = t;	/* keeps ref */
+				sub = 1;
+			}
+			pthread_mutex_unlock(&u->lock);
+		}
+		pthread_mutex_lock(&t->lock);
+		n = t->pk.npieces;
+		blen = PICKER_BITFIELD_LEN(n);
+		bits = xmalloc(blen + 1);
+		memcpy(bits, t->pk.have, blen);
+		pthread_mutex_unlock(&t->lock);
+		memset(&r, 0, sizeof r);
+		r.type = MSG_have_reply;
+		r.have_reply.file_id = t->mi.file_id_hex;
+		r.have_reply.npieces = n;
+		r.have_reply.bitfield.p = bits;
+		r.have_reply.bitfield.len = (uint32_t)blen;
+		rc = transfer_send_msg(u->fd, &r,
+		    xfer_now() + TRANSFER_TIMEOUT_MS, err);
+		free(bits);
+		if (!sub)
+			torrent_unref(e, t);
+		return (rc);
+	case MSG_piece_request:
+		if ((t = upconn_torrent(u, m->piece_request.file_id,
+		    &sub)) == NULL)
+			return (xfer_send_error(u->fd, MT_E_NOTFOUND,
+			    "not shared"));
+		pthread_mutex_lock(&e->lock);
+		dead = t->dead;
+		pthread_mutex_unlock(&e->lock);
+		pthread_mutex_lock(&t->lock);
+		has = m->piece_request.index < t->pk.npieces &&
+		    picker_has(&t->pk, (uint32_t)m->piece_request.index);
+		pthread_mutex_unlock(&t->lock);
+		if (dead)
+			rc = xfer_send_error(u->fd, MT_E_NOTFOUND,
+			    "not shared");
+		else if (m->piece_request.index >= t->pk.npieces)
+			rc = xfer_send_error(u->fd, MT_E_BADVALUE,
+			    "no such piece");
+		else if (!has)
+			rc = xfer_send_error(u->fd, MT_E_NOTFOUND,
+			    "piece not verified");
+		else {
+			n = metainfo_piece_len(&t->mi,
+			    (uint32_t)m->piece_request.index);
+			rc = upconn_send_piece(u, t,
+			    (uint32_t)m->piece_request.index, err);
+			if (rc == 0) {
+				uint64_t now = xfer_now();
+
+				pthread_mutex_lock(&t->lock);
+				t->uploaded += n;
+				rate_add(&t->up, now, n);
+				pthread_mutex_unlock(&t->lock);
+				pthread_mutex_lock(&u->lock);
+				u->sent += n;
+				rate_add(&u->up, now, n);
+				pthread_mutex_unlock(&u->lock);
+			}
+		}
+		if (!sub)
+			torrent_unref(e, t);
+		return (rc);
+	default:
+		(void)xfer_send_error(u->fd, MT_E_BADTYPE, "unexpected");
+		return (mt_err_set(err, MT_E_PROTO, "unexpected %s",
+		    message_name(m->type)));
+	}
+}
+
+static void *
+upconn_main(void *arg)
+{
+	struct upconn		*u = arg;
+	struct engine		*e = u->e;
+	struct xfer_conn	 c;
+	struct pollfd		 pfd[3];
+	struct mt_err		 err;
+	union message		 m;
+	uint64_t		 v, last = xfer_now();
+	unsigned		 k;
+
+	log_set_thread_name("eng-up");
+	xfer_conn_init(&c, u->fd, e->stop_pipe[0], XFER_UP_FRAME_MAX);
+	mt_err_clear(&err);
+	while (!atomic_load(&e->stopping)) {
+		if (upconn_flush_haves(u, &err) != 0)
+			break;
+		pfd[0].fd = u->fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = u->evfd;
+		pfd[1].events = POLLIN;
+		pfd[2].fd = e->stop_pipe[0];
+		pfd[2].events = POLLIN;
+		if (poll(pfd, 3, 1000) < 0 && errno != EINTR)
+			break;
+		if (pfd[2].revents & POLLIN)
+			break;
+		if (pfd[1].revents & POLLIN)
+			(void)read(u->evfd, &v, sizeof v);
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (xfer_now() - last > XFER_UP_IDLE_MS)
+				break;
+			continue;
+		}
+		last = xfer_now();
+		if (xfer_read_head(&c, last + TRANSFER_TIMEOUT_MS,
+		    XFER_UP_FRAME_MAX, &err) != 0 ||
+		    xfer_read_msg(&c, &m, last + TRANSFER_TIMEOUT_MS,
+		    &err) != 0)
+			break;
+		if (upconn_handle(u, &m, &err) != 0)
+			break;
+	}
+	if (err.code != MT_E_OK && err.code != MT_E_NET)
+		log_debug("%s: %s: %s", __func__, u->addr, err.msg);
+	/* Unsubscribe before the references go. */
+	pthread_mutex_lock(&e->lock);
+	pthread_mutex_lock(&u->lock);
+	u->nhaves = 0;
+	k = u->nsubs;
+	u->nsubs = 0;
+	pthread_mutex_unlock(&u->lock);
+	pthread_mutex_unlock(&e->lock);
+	while (k > 0)
+		torrent_unref(e, u->subs[--k]);
+	xfer_conn_done(&c);
+	u->fd = -1;
+	atomic_store(&u->done, 1);
+	engine_changed(e);
+	return (NULL);
+}

@@ -1,0 +1,993 @@
+/*
+ * check_engine.c: peer engines in one process on loopback, with an
+ * in-process fake tracker (engine_config.tracker_call).
+ *
+ * Partial seeders are made by writing a part file and a state db row, so
+ * the engine resumes them holding exactly the chosen pieces.  Every wait
+ * polls the snapshot with a deadline.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "engine.h"
+#include "error.h"
+#include "hash.h"
+#include "log.h"
+#include "message.h"
+#include "metainfo.h"
+#include "net.h"
+#include "peerdb.h"
+#include "picker.h"
+#include "snapshot.h"
+#include "wire.h"
+
+#define PIECE		(512U * 1024U)
+#define WAIT_MS		30000
+#define FAKE_FILES	8
+#define FAKE_SEEDERS	16
+
+/* The fake tracker: file id -> seeder addresses. */
+struct fake_file {
+	char	id[41];
+	char	seeders[FAKE_SEEDERS][64];
+	int	n;
+};
+
+struct fake {
+	pthread_mutex_t		lock;
+	struct fake_file	files[FAKE_FILES];
+	int			nfiles;
+	int			byes;
+};
+
+/* One per engine: the reply buffers live until its next call. */
+struct fake_client {
+	struct fake	*f;
+	char		 id[41];
+	char		 addrs[FAKE_SEEDERS][64];
+	struct wire_arg	 v[FAKE_SEEDERS];
+};
+
+static struct fake	fake;
+static char		root[256];
+static char		srcfile[512];
+static struct metainfo	srcmi;
+static char		mtorrent[512];
+
+static struct fake_file *
+fake_file(struct fake *f, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < f->nfiles; i++) {
+		if (strcmp(f->files[i].id, id) == 0)
+			return (&f->files[i]);
+	}
+	if (f->nfiles == FAKE_FILES)
+		return (NULL);
+	memset(&f->files[f->nfiles], 0, sizeof f->files[0]);
+	snprintf(f->files[f->nfiles].id, 41, "%s", id);
+	return (&f->files[f->nfiles++]);
+}
+
+static void
+fake_add(struct fake *f, const char *id, const char *addr)
+{
+	struct fake_file	*ff = fake_file(f, id);
+	int			 i;
+
+	if (ff == NULL)
+		return;
+	for (i = 0; i < ff->n; i++) {
+		if (strcmp(ff->seeders[i], addr) == 0)
+			return;
+	}
+	if (ff->n < FAKE_SEEDERS)
+		snprintf(ff->seeders[ff->n++], 64, "%s", addr);
+}
+
+static void
+fake_del(struct fake *f, const char *id, const char *addr)
+{
+	int	i, j;
+
+	for (i = 0; i < f->nfiles; i++) {
+		if (id != NULL && strcmp(f->files[i].id, id) != 0)
+			continue;
+		for (j = 0; j < f->files[i].n; j++) {
+			if (strcmp(f->files[i].seeders[j], addr) == 0) {
+				f->files[i].n--;
+				memmove(f->files[i].seeders[j],
+				    f->files[i].seeders[j + 1],
+				    (size_t)(f->files[i].n - j) * 64);
+				j--;
+			}
+		}
+	}
+}
+
+static int
+fake_call(void *arg, const union message *req, union message *reply,
+    struct mt_err *err)
+{
+	struct fake_client	*c = arg;
+	struct fake		*f = c->f;
+	struct fake_file	*ff;
+	uint32_t		 i;
+	int			 n;
+
+	memset(reply, 0, sizeof *reply);
+	reply->type = MSG_ok;
+	reply->ok.text = "";
+	pthread_mutex_lock(&f->lock);
+	switch (req->type) {
+	case MSG_share:
+		fake_add(f, req->share.file_id, req->share.seeder);
+		break;
+	case MSG_seeder_add:
+		fake_add(f, req->seeder_add.file_id, req->seeder_add.seeder);
+		break;
+	case MSG_seeder_remove:
+		fake_del(f, req->seeder_remove.file_id,
+		    req->seeder_remove.seeder);
+		break;
+	case MSG_announce:
+		for (i = 0; i < req->announce.file_ids.n; i++)
+			fake_add(f, req->announce.file_ids.v[i].p,
+			    req->announce.seeder);
+		break;
+	case MSG_bye:
+		fake_del(f, NULL, req->bye.seeder);
+		f->byes++;
+		break;
+	case MSG_seeders:
+		ff = fake_file(f, req->seeders.file_id);
+		n = ff != NULL ? ff->n : 0;
+		snprintf(c->id, sizeof c->id, "%s", req->seeders.file_id);
+		for (i = 0; i < (uint32_t)n; i++) {
+			snprintf(c->addrs[i], 64, "%s", ff->seeders[i]);
+			c->v[i].p = c->addrs[i];
+			c->v[i].len = (uint32_t)strlen(c->addrs[i]);
+		}
+		reply->type = MSG_seeders_reply;
+		reply->seeders_reply.file_id = c->id;
+		reply->seeders_reply.seeders.n = (uint32_t)n;
+		reply->seeders_reply.seeders.v = c->v;
+		break;
+	default:
+		pthread_mutex_unlock(&f->lock);
+		reply->type = MSG_error;
+		reply->error.code = MT_E_NOTFOUND;
+		reply->error.text = "fake";
+		return (mt_err_set(err, MT_E_NOTFOUND, "fake: unsupported"));
+	}
+	pthread_mutex_unlock(&f->lock);
+	return (0);
+}
+
+/* An engine with its own state dir root/NAME and a fake tracker link. */
+struct node {
+	struct engine		*e;
+	struct fake_client	 fc;
+	char			 dir[512];
+};
+
+static void
+node_start(struct node *n, const char *name)
+{
+	struct engine_config	cfg;
+	struct mt_err		err;
+
+	memset(&cfg, 0, sizeof cfg);
+	snprintf(n->dir, sizeof n->dir, "%s/%s", root, name);
+	mkdir(n->dir, 0700);
+	snprintf(cfg.listen, sizeof cfg.listen, "127.0.0.1:0");
+	cfg.trackers[0] = "127.0.0.1:1";
+	cfg.ntrackers = 1;
+	cfg.state_dir = n->dir;
+	cfg.workers = 4;
+	cfg.seed = 12345;
+	n->fc.f = &fake;
+	cfg.tracker_call = fake_call;
+	cfg.tracker_arg = &n->fc;
+	n->e = engine_start(&cfg, &err);
+	ck_assert_msg(n->e != NULL, "engine_start: %s", err.msg);
+}
+
+static void
+node_stop(struct node *n)
+{
+	engine_stop(n->e);
+	n->e = NULL;
+}
+
+/* Copy of the first torrent's snapshot fields the tests look at. */
+struct view {
+	int		found;
+	int		seeding;
+	int		error;
+	uint32_t	have, npieces, fetched, resumed, recovered, bad;
+	uint32_t	rechecked;
+	int		banned;
+	unsigned	strikes;
+};
+
+static struct view
+node_view(struct node *n)
+{
+	struct snapshot	s;
+	struct view	v;
+	size_t		i;
+
+	memset(&v, 0, sizeof v);
+	engine_snapshot(n->e, &s);
+	if (s.ntorrents > 0) {
+		struct snapshot_torrent *t = &s.torrents[0];
+
+		v.found = 1;
+		v.seeding = t->seeding;
+		v.error = t->error;
+		v.have = t->have;
+		v.npieces = t->npieces;
+		v.fetched = t->pieces_fetched;
+		v.resumed = t->pieces_resumed;
+		v.recovered = t->pieces_recovered;
+		v.rechecked = t->pieces_rechecked;
+		v.bad = t->pieces_bad;
+		for (i = 0; i < t->npeers; i++) {
+			if (t->peers[i].state == SNAP_PEER_BANNED)
+				v.banned++;
+			if (t->peers[i].strikes > v.strikes)
+				v.strikes = t->peers[i].strikes;
+		}
+	}
+	snapshot_done(&s);
+	return (v);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* Wait until the node's torrent has at least want pieces (or seeds). */
+static struct view
+wait_have(struct node *n, uint32_t want, int seeding)
+{
+	uint64_t	deadline = now_ms() + WAIT_MS;
+	struct view	v;
+
+	for (;;) {
+		v = node_view(n);
+		if (v.found && v.have >= want && (!seeding || v.seeding))
+			return (v);
+		if (now_ms() > deadline)
+			return (v);
+		poll(NULL, 0, 20);
+	}
+}
+
+static void
+write_random(const char *path, size_t size)
+{
+	uint8_t	*b = malloc(size);
+	size_t	 i;
+	int	 fd;
+	uint64_t x = 88172645463325252ULL;
+
+	ck_assert_ptr_nonnull(b);
+	for (i = 0; i < size; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b[i] = (uint8_t)x;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, b, size), (ssize_t)size);
+	close(fd);
+	free(b);
+}
+
+static int
+files_equal(const char *a, const char *b)
+{
+	char	cmd[2200];
+
+	snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+	return (system(cmd) == 0);
+}
+
+/* The shared source file: 20 pieces and a short last one. */
+static void
+setup(void)
+{
+	struct mt_err	err;
+	uint8_t		*dig;
+	uint64_t	 size;
+	uint32_t	 n;
+
+	log_set_level(LOG_LEVEL_WARN);
+	memset(&fake, 0, sizeof fake);
+	pthread_mutex_init(&fake.lock, NULL);
+	snprintf(root, sizeof root, "/tmp/check_engine.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(srcfile, sizeof srcfile, "%s/data.bin", root);
+	write_random(srcfile, 20 * PIECE + 12345);
+	ck_assert_int_eq(hash_file_pieces(srcfile, PIECE, 0, &dig, &size, &n,
+	    NULL, NULL, &err), 0);
+	metainfo_init(&srcmi);
+	snprintf(srcmi.name, sizeof srcmi.name, "data.bin");
+	srcmi.size = size;
+	srcmi.piece_size = PIECE;
+	srcmi.npieces = n;
+	srcmi.pieces = dig;
+	ck_assert_int_eq(metainfo_tracker_set(&srcmi.trackers[0],
+	    "127.0.0.1:1", NULL, &err), 0);
+	srcmi.ntrackers = 1;
+	ck_assert_int_eq(metainfo_finish(&srcmi, &err), 0);
+	snprintf(mtorrent, sizeof mtorrent, "%s/data.mtorrent", root);
+	ck_assert_int_eq(metainfo_save(&srcmi, mtorrent, &err), 0);
+}
+
+static void
+teardown(void)
+{
+	char	cmd[512];
+
+	metainfo_done(&srcmi);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/*
+ * Make node directory NAME a partial seeder of srcmi holding the pieces
+ * for which keep(i, arg) is true: a part file with those pieces and a
+ * state db row recording them (with the file's size and mtime).
+ */
+static void
+make_partial(const char *name, int (*keep)(uint32_t, int), int arg)
+{
+	char			 dir[600], data[700], part[700];
+	struct peerdb		*db;
+	struct peerdb_row	 r;
+	struct mt_err		 err;
+	struct buf		 text;
+	struct stat		 sb;
+	uint8_t			*bits, *b;
+	uint32_t		 i, len;
+	int			 in, out, clean;
+
+	snprintf(dir, sizeof dir, "%s/%s", root, name);
+	mkdir(dir, 0700);
+	snprintf(data, sizeof data, "%s/data.bin", dir);
+	snprintf(part, sizeof part, "%s/.data.bin.mtorrent-part", dir);
+	bits = calloc(PICKER_BITFIELD_LEN(srcmi.npieces) + 1, 1);
+	b = malloc(PIECE);
+	in = open(srcfile, O_RDONLY);
+	out = open(part, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_ge(out, 0);
+	ck_assert_int_eq(ftruncate(out, (off_t)srcmi.size), 0);
+	for (i = 0; i < srcmi.npieces; i++) {
+		if (!keep(i, arg))
+			continue;
+		len = metainfo_piece_len(&srcmi, i);
+		ck_assert_int_eq(pread(in, b, len, (off_t)i * PIECE), len);
+		ck_assert_int_eq(pwrite(out, b, len, (off_t)i * PIECE), len);
+		picker_bit_set(bits, i);
+	}
+	close(in);
+	fsync(out);
+	ck_assert_int_eq(fstat(out, &sb), 0);
+	close(out);
+	buf_init(&text, METAINFO_TEXT_MAX);
+	ck_assert_int_eq(metainfo_write(&srcmi, &text, &err), 0);
+	db = peerdb_open(dir, &clean, &err);
+	ck_assert_ptr_nonnull(db);
+	memset(&r, 0, sizeof r);
+	r.file_id = srcmi.file_id_hex;
+	r.mtorrent = "";
+	r.meta = (const char *)buf_head(&text);
+	r.metalen = buf_used(&text);
+	r.dir = dir;
+	r.data_path = data;
+	r.role = PEERDB_ROLE_DOWNLOAD;
+	r.bits = bits;
+	r.bitslen = PICKER_BITFIELD_LEN(srcmi.npieces);
+	r.size = (uint64_t)sb.st_size;
+	r.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+	    sb.st_mtim.tv_nsec;
+	ck_assert_int_eq(peerdb_put(db, &r, &err), 0);
+	peerdb_close(db, 1);
+	buf_done(&text);
+	free(bits);
+	free(b);
+}
+
+static int
+keep_mod(uint32_t i, int k)
+{
+	return (i % 4 == (uint32_t)k);
+}
+
+static int
+keep_below(uint32_t i, int k)
+{
+	return (i < (uint32_t)k);
+}
+
+/* Four seeders, each a different quarter of the pieces, one leecher. */
+START_TEST(test_four_partial_seeders)
+{
+	struct node	s[4], l;
+	struct mt_err	err;
+	struct view	v;
+	char		name[16], dest[600], out[700];
+	int		i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof name, "s%d", i);
+		make_partial(name, keep_mod, i);
+		node_start(&s[i], name);
+		v = node_view(&s[i]);
+		ck_assert_int_eq(v.resumed, (srcmi.npieces + 3 - i) / 4);
+	}
+	/* Let the seeders register (seeder_add after resume). */
+	for (i = 0; i < 4; i++)
+		(void)wait_have(&s[i], 1, 0);
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start(&l, "l");
+	ck_assert_int_eq(engine_get(l.e, mtorrent, dest, &err), 0);
+	v = wait_have(&l, srcmi.npieces, 1);
+	ck_assert_uint_eq(v.have, srcmi.npieces);
+	ck_assert_int_eq(v.seeding, 1);
+	ck_assert_uint_eq(v.bad, 0);
+	snprintf(out, sizeof out, "%s/data.bin", dest);
+	ck_assert(files_equal(srcfile, out));
+	ck_assert_uint_eq(engine_active_downloads(l.e), 0);
+	node_stop(&l);
+	for (i = 0; i < 4; i++)
+		node_stop(&s[i]);
+	ck_assert_int_ge(fake.byes, 5);
+}
+END_TEST
+
+/* A seeder serving corrupt data is banned; the download completes. */
+START_TEST(test_corrupt_seeder_banned)
+{
+	struct node	good, bad, l;
+	struct mt_err	err;
+	struct view	v;
+	char		copy[600], dest[600], out[700], id[41], mt2[600];
+	char		cmd[1400];
+	int		fd;
+
+	node_start(&good, "good");
+	ck_assert_int_eq(engine_share(good.e, srcfile, NULL, "", id, &err), 0);
+	ck_assert_str_eq(id, srcmi.file_id_hex);
+	snprintf(copy, sizeof copy, "%s/bad/data.bin", root);
+	node_start(&bad, "bad");
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", srcfile, copy);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(mt2, sizeof mt2, "%s/bad/data.mtorrent", root);
+	ck_assert_int_eq(engine_share(bad.e, copy, mt2, "", id, &err), 0);
+	/* Now corrupt every piece behind the engine's back. */
+	fd = open(copy, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	for (uint32_t i = 0; i < srcmi.npieces; i++)
+		ck_assert_int_eq(pwrite(fd, "XXXX", 4, (off_t)i * PIECE + 7),
+		    4);
+	close(fd);
+
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start(&l, "l");
+	ck_assert_int_eq(engine_get(l.e, mtorrent, dest, &err), 0);
+	v = wait_have(&l, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	snprintf(out, sizeof out, "%s/data.bin", dest);
+	ck_assert(files_equal(srcfile, out));
+	/* Bad pieces were seen only if the bad seeder was asked. */
+	if (v.bad > 0) {
+		ck_assert_uint_le(v.strikes, 3);
+		if (v.bad >= 3)
+			ck_assert_int_eq(v.banned, 1);
+	}
+	node_stop(&l);
+	node_stop(&bad);
+	node_stop(&good);
+}
+END_TEST
+
+/* Only the bad seeder has the first pieces: it must be struck out. */
+START_TEST(test_corrupt_only_source)
+{
+	struct node	bad, good, l;
+	struct mt_err	err;
+	struct view	v;
+	char		copy[600], dest[600], cmd[1400], id[41];
+	uint64_t	deadline;
+	int		fd;
+
+	node_start(&bad, "bad");
+	snprintf(copy, sizeof copy, "%s/bad/data.bin", root);
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", srcfile, copy);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(engine_share(bad.e, copy, NULL, "", id, &err), 0);
+	fd = open(copy, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	for (uint32_t i = 0; i < srcmi.npieces; i++)
+		ck_assert_int_eq(pwrite(fd, "XXXX", 4, (off_t)i * PIECE), 4);
+	close(fd);
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start(&l, "l");
+	ck_assert_int_eq(engine_get(l.e, mtorrent, dest, &err), 0);
+	deadline = now_ms() + WAIT_MS;
+	do {
+		v = node_view(&l);
+		poll(NULL, 0, 20);
+	} while (v.banned == 0 && now_ms() < deadline);
+	ck_assert_int_eq(v.banned, 1);
+	ck_assert_uint_eq(v.strikes, 3);
+	ck_assert_uint_eq(v.have, 0);
+	/* A good seeder appears: completes from it. */
+	node_start(&good, "good");
+	ck_assert_int_eq(engine_share(good.e, srcfile, NULL, "", id, &err), 0);
+	v = wait_have(&l, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	node_stop(&l);
+	node_stop(&good);
+	node_stop(&bad);
+}
+END_TEST
+
+/*
+ * Leecher gets half, stops, restarts: resumes the verified half without
+ * fetching it again.  Then a simulated crash: the db loses its last
+ * flush; the pieces on disk are rechecked, not fetched.
+ */
+START_TEST(test_resume)
+{
+	struct node	half, full, l;
+	struct mt_err	err;
+	struct view	v;
+	struct peerdb	*db;
+	struct peerdb_row r;
+	char		dest[600], out[700], id[41];
+	uint8_t		bits[PICKER_BITFIELD_LEN(64)];
+	uint32_t	i;
+	int		clean;
+
+	make_partial("half", keep_below, 10);
+	node_start(&half, "half");
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start(&l, "l");
+	ck_assert_int_eq(engine_get(l.e, mtorrent, dest, &err), 0);
+	v = wait_have(&l, 10, 0);
+	ck_assert_uint_eq(v.have, 10);
+	ck_assert_uint_eq(v.fetched, 10);
+	node_stop(&l);
+	node_stop(&half);
+
+	/* Clean restart: 10 trusted, none fetched again. */
+	node_start(&l, "l");
+	v = node_view(&l);
+	ck_assert_uint_eq(v.resumed, 10);
+	ck_assert_uint_eq(v.have, 10);
+	node_stop(&l);
+
+	/*
+	 * Crash after pieces 5..9 were written but before their flush: the
+	 * db records 0..4 and is marked unclean.  On restart 0..4 are
+	 * trusted, 5..9 are found holding data, rechecked and kept; nothing
+	 * else is read.
+	 */
+	db = peerdb_open(l.dir, &clean, &err);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_int_eq(clean, 1);
+	memset(bits, 0, sizeof bits);
+	for (i = 0; i < 5; i++)
+		picker_bit_set(bits, i);
+	memset(&r, 0, sizeof r);
+	r.file_id = srcmi.file_id_hex;
+	r.bits = bits;
+	r.bitslen = PICKER_BITFIELD_LEN(srcmi.npieces);
+	r.data_path = "";
+	r.role = PEERDB_ROLE_DOWNLOAD;
+	ck_assert_int_eq(peerdb_update(db, &r, &err), 0);
+	peerdb_close(db, 0);
+	node_start(&l, "l");
+	v = node_view(&l);
+	ck_assert_uint_eq(v.have, 10);
+	ck_assert_uint_eq(v.resumed, 5);
+	ck_assert_uint_eq(v.recovered, 5);
+	ck_assert_uint_eq(v.rechecked, 5);
+	node_stop(&l);
+
+	node_start(&full, "full");
+	ck_assert_int_eq(engine_share(full.e, srcfile, NULL, "", id, &err), 0);
+	node_start(&l, "l");
+	v = wait_have(&l, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	ck_assert_uint_eq(v.resumed, 10);
+	ck_assert_uint_eq(v.fetched, srcmi.npieces - 10);
+	snprintf(out, sizeof out, "%s/data.bin", dest);
+	ck_assert(files_equal(srcfile, out));
+	node_stop(&l);
+	node_stop(&full);
+}
+END_TEST
+
+/* A leecher serves a second leecher the pieces it has so far. */
+START_TEST(test_relay_partial)
+{
+	struct node	half, a, b, full;
+	struct mt_err	err;
+	struct view	v;
+	char		da[600], db[600], out[700], id[41];
+
+	make_partial("half", keep_below, 8);
+	node_start(&half, "half");
+	snprintf(da, sizeof da, "%s/la", root);
+	snprintf(db, sizeof db, "%s/lb", root);
+	mkdir(da, 0700);
+	mkdir(db, 0700);
+	node_start(&a, "a");
+	ck_assert_int_eq(engine_get(a.e, mtorrent, da, &err), 0);
+	v = wait_have(&a, 8, 0);
+	ck_assert_uint_eq(v.have, 8);
+	node_stop(&half);	/* bye: only A has pieces now */
+
+	node_start(&b, "b");
+	ck_assert_int_eq(engine_get(b.e, mtorrent, db, &err), 0);
+	v = wait_have(&b, 8, 0);
+	ck_assert_uint_eq(v.have, 8);
+	ck_assert_int_eq(node_view(&a).seeding, 0);
+
+	/* A full seeder appears: both finish (after a back-off). */
+	node_start(&full, "full");
+	ck_assert_int_eq(engine_share(full.e, srcfile, NULL, "", id, &err), 0);
+	v = wait_have(&a, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	v = wait_have(&b, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	snprintf(out, sizeof out, "%s/data.bin", db);
+	ck_assert(files_equal(srcfile, out));
+	node_stop(&b);
+	node_stop(&a);
+	node_stop(&full);
+}
+END_TEST
+
+/*
+ * A peer that answers hello and have_request (all pieces) and then sends
+ * half of the first piece asked for and stalls, until told to stop.
+ */
+struct staller {
+	int		 lfd;
+	char		 addr[64];
+	pthread_t	 thread;
+	atomic_int	 stop;
+	atomic_int	 conns;
+};
+
+static void
+staller_serve(struct staller *st, int fd)
+{
+	struct wire_decoder	*dec = wire_decoder_create();
+	struct mt_err		 err;
+	union message		 m, r;
+	struct buf		 out;
+	uint8_t			 in[4096], bits[PICKER_BITFIELD_LEN(64)];
+	uint8_t			 head[80];
+	size_t			 off = 0, used;
+	ssize_t			 n = 0;
+	enum wire_status	 ws;
+	int			 stalled = 0;
+
+	memset(bits, 0xff, sizeof bits);
+	while (!st->stop) {
+		if (off == (size_t)n) {
+			n = net_recv(fd, in, sizeof in, net_now_ms() + 200,
+			    &err);
+			off = 0;
+			if (n <= 0) {
+				if (err.code == MT_E_TIMEOUT) {
+					n = 0;
+					continue;
+				}
+				break;
+			}
+		}
+		ws = wire_decode_feed(dec, in + off, (size_t)n - off, &used,
+		    &err);
+		off += used;
+		if (ws == WIRE_ERROR)
+			break;
+		if (ws != WIRE_FRAME || stalled)
+			continue;
+		if (message_decode(wire_decoder_frame(dec), &m, &err) != 0)
+			break;
+		buf_init(&out, 1 << 20);
+		memset(&r, 0, sizeof r);
+		if (m.type == MSG_hello) {
+			r.type = MSG_hello;
+			r.hello.version = MSG_PROTO_VERSION;
+			r.hello.role = "peer";
+			r.hello.node_id = "";
+			r.hello.listen = st->addr;
+			message_encode(&r, &out, &err);
+		} else if (m.type == MSG_have_request) {
+			r.type = MSG_have_reply;
+			r.have_reply.file_id = srcmi.file_id_hex;
+			r.have_reply.npieces = srcmi.npieces;
+			r.have_reply.bitfield.p = bits;
+			r.have_reply.bitfield.len =
+			    PICKER_BITFIELD_LEN(srcmi.npieces);
+			message_encode(&r, &out, &err);
+		} else if (m.type == MSG_piece_request) {
+			/* Head and half the data, then nothing. */
+			memset(head, 0, sizeof head);
+			buf_put_u32be(head, WIRE_MAGIC_START);
+			head[4] = 11;
+			memcpy(head + 5, "piece_reply", 11);
+			buf_put_u32be(head + 16, 4 + 40 + 4 + 8 + 4 + PIECE);
+			buf_put_u32be(head + 20, 40);
+			memcpy(head + 24, m.piece_request.file_id, 40);
+			buf_put_u32be(head + 64, 8);
+			buf_put_u64be(head + 68, m.piece_request.index);
+			buf_put_u32be(head + 76, PIECE);
+			buf_add(&out, head, sizeof head, &err);
+			buf_reserve(&out, PIECE / 2, &err);
+			memset(out.data + out.len, 'z', PIECE / 2);
+			buf_commit(&out, PIECE / 2);
+			stalled = 1;
+		}
+		net_send_all(fd, buf_head(&out), buf_used(&out),
+		    net_now_ms() + 2000, &err);
+		buf_done(&out);
+	}
+	wire_decoder_free(dec);
+	close(fd);
+}
+
+static void *
+staller_main(void *arg)
+{
+	struct staller	*st = arg;
+	struct mt_err	 err;
+	int		 fd;
+
+	while (!st->stop) {
+		if (net_wait(st->lfd, POLLIN, net_now_ms() + 100, -1,
+		    &err) != 0)
+			continue;
+		fd = accept(st->lfd, NULL, NULL);
+		if (fd == -1)
+			continue;
+		net_set_nonblock(fd);
+		st->conns++;
+		/* One connection at a time is enough to stall a session. */
+		staller_serve(st, fd);
+	}
+	return (NULL);
+}
+
+/* A peer that stalls mid-piece: its pieces go to the good seeder. */
+START_TEST(test_stalled_seeder)
+{
+	struct staller	st;
+	struct node	good, l;
+	struct mt_err	err;
+	struct view	v;
+	char		dest[600], out[700], id[41];
+	uint64_t	t0;
+
+	memset(&st, 0, sizeof st);
+	st.lfd = net_listen("127.0.0.1:0", 16, &err);
+	ck_assert_int_ge(st.lfd, 0);
+	ck_assert_int_eq(net_local_addr(st.lfd, st.addr, sizeof st.addr), 0);
+	ck_assert_int_eq(pthread_create(&st.thread, NULL, staller_main, &st),
+	    0);
+	fake_add(&fake, srcmi.file_id_hex, st.addr);
+
+	node_start(&good, "good");
+	ck_assert_int_eq(engine_share(good.e, srcfile, NULL, "", id, &err), 0);
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start(&l, "l");
+	t0 = now_ms();
+	ck_assert_int_eq(engine_get(l.e, mtorrent, dest, &err), 0);
+	v = wait_have(&l, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	ck_assert_uint_lt(now_ms() - t0, 25000);
+	ck_assert_int_ge(st.conns, 1);
+	snprintf(out, sizeof out, "%s/data.bin", dest);
+	ck_assert(files_equal(srcfile, out));
+	node_stop(&l);
+	node_stop(&good);
+	st.stop = 1;
+	pthread_join(st.thread, NULL);
+	close(st.lfd);
+}
+END_TEST
+
+/* Send m on fd and read one reply into *r (borrowing from dec). */
+static void
+raw_call(int fd, struct wire_decoder *dec, const union message *m,
+    union message *r)
+{
+	struct buf	b;
+	struct mt_err	err;
+	uint8_t		in[4096];
+	size_t		used, off = 0;
+	ssize_t		n = 0;
+	enum wire_status st = WIRE_MORE;
+
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(message_encode(m, &b, &err), 0);
+	ck_assert_int_eq(net_send_all(fd, buf_head(&b), buf_used(&b),
+	    net_now_ms() + 5000, &err), 0);
+	buf_done(&b);
+	while (st == WIRE_MORE) {
+		if (off == (size_t)n) {
+			n = net_recv(fd, in, 1, net_now_ms() + 5000, &err);
+			ck_assert_int_gt(n, 0);
+			off = 0;
+		}
+		st = wire_decode_feed(dec, in + off, (size_t)n - off, &used,
+		    &err);
+		off += used;
+	}
+	ck_assert_int_eq(st, WIRE_FRAME);
+	ck_assert_int_eq(message_decode(wire_decoder_frame(dec), r, &err), 0);
+}
+
+/* Requests for files not shared are refused, never served. */
+START_TEST(test_refuse_unknown)
+{
+	struct node		 s;
+	struct mt_err		 err;
+	struct wire_decoder	*dec;
+	union message		 m, r;
+	char			 id[41];
+	int			 fd;
+
+	node_start(&s, "s");
+	ck_assert_int_eq(engine_share(s.e, srcfile, NULL, "", id, &err), 0);
+	fd = net_connect(engine_listen_addr(s.e), 3000, &err);
+	ck_assert_int_ge(fd, 0);
+	dec = wire_decoder_create();
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_hello;
+	m.hello.version = MSG_PROTO_VERSION;
+	m.hello.role = "peer";
+	m.hello.node_id = "";
+	m.hello.listen = "";
+	raw_call(fd, dec, &m, &r);
+	ck_assert_int_eq(r.type, MSG_hello);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_have_request;
+	m.have_request.file_id = "0123456789012345678901234567890123456789";
+	raw_call(fd, dec, &m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_piece_request;
+	m.piece_request.file_id = "../../../etc/passwd";
+	m.piece_request.index = 0;
+	raw_call(fd, dec, &m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
+
+	m.piece_request.file_id = srcmi.file_id_hex;
+	m.piece_request.index = srcmi.npieces;
+	raw_call(fd, dec, &m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	ck_assert_uint_eq(r.error.code, MT_E_BADVALUE);
+
+	/* A real piece comes back whole and correct. */
+	m.piece_request.index = 3;
+	raw_call(fd, dec, &m, &r);
+	ck_assert_int_eq(r.type, MSG_piece_reply);
+	ck_assert_uint_eq(r.piece_reply.index, 3);
+	ck_assert_uint_eq(r.piece_reply.data.len, PIECE);
+	{
+		uint8_t	md[20];
+
+		ck_assert_int_eq(hash_sha1(r.piece_reply.data.p, PIECE, md,
+		    &err), 0);
+		ck_assert_mem_eq(md, srcmi.pieces + 3 * 20, 20);
+	}
+	wire_decoder_free(dec);
+	close(fd);
+	node_stop(&s);
+}
+END_TEST
+
+/* get refuses to replace an existing file at the destination. */
+START_TEST(test_get_existing)
+{
+	struct node	l;
+	struct mt_err	err;
+	char		dest[600], path[700];
+	int		fd;
+
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	snprintf(path, sizeof path, "%s/data.bin", dest);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	node_start(&l, "l");
+	ck_assert_int_eq(engine_get(l.e, mtorrent, dest, &err), -1);
+	ck_assert_int_eq(err.code, MT_E_EXISTS);
+	node_stop(&l);
+}
+END_TEST
+
+static Suite *
+engine_suite(void)
+{
+	Suite	*s = suite_create("engine");
+	TCase	*tc;
+
+	tc = tcase_create("swarm");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_four_partial_seeders);
+	tcase_add_test(tc, test_relay_partial);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("faults");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_corrupt_seeder_banned);
+	tcase_add_test(tc, test_corrupt_only_source);
+	tcase_add_test(tc, test_resume);
+	tcase_add_test(tc, test_stalled_seeder);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("safety");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_refuse_unknown);
+	tcase_add_test(tc, test_get_existing);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(engine_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
