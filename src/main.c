@@ -33,7 +33,8 @@ usage(FILE *fp)
 	fputs(_("Share files with peers, through replicated trackers.\n"
 	    "\n"
 	    "Roles:\n"
-	    "      --tracker          run a tracker (headless)\n"
+	    "      --tracker          run a tracker (headless); must be the "
+	    "first argument\n"
 	    "      --batch            run a peer reading commands from "
 	    "standard input\n"
 	    "  (none)                 run a peer with the full-screen "
@@ -62,8 +63,6 @@ version(void)
 int
 main(int argc, char **argv)
 {
-	int	i;
-
 	setlocale(LC_ALL, "");
 	bindtextdomain(PACKAGE, LOCALEDIR);
 	textdomain(PACKAGE);
@@ -81,11 +80,11 @@ main(int argc, char **argv)
 		return (cli_create_main(argc - 1, argv + 1));
 	if (argc >= 2 && strcmp(argv[1], "info") == 0)
 		return (cli_info_main(argc - 1, argv + 1));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--tracker") == 0)
-			return (tracker_cli_main(argc, argv));
-	}
+	/*
+	 * The tracker role is chosen by --tracker as the first argument; after
+	 * a peer option, --tracker ADDR names one of the peer's trackers.
+	 */
+	if (argc >= 2 && strcmp(argv[1], "--tracker") == 0)
+		return (tracker_cli_main(argc, argv));
 	return (peer_cli_main(argc, argv));
 }

@@ -1050,6 +1050,54 @@ START_TEST(test_announce_group)
 }
 END_TEST
 
+/* After many changes the in-memory index equals a fresh load of the db. */
+START_TEST(test_index_matches_db)
+{
+	struct tfile	f[5];
+	union message	m;
+	char		before[5][2048], after[2048], addr[32];
+	unsigned	x = 12345;
+	int		i, op, k;
+
+	for (i = 0; i < 5; i++) {
+		tfile_make(&f[i], 500 + (unsigned)i, 1);
+		snprintf(addr, sizeof addr, "f%d", i);
+		ck_assert_int_eq(share(A, "", &f[i], addr, "",
+		    "127.0.0.1:9000"), MT_E_OK);
+	}
+	for (i = 0; i < 600; i++) {
+		x = x * 1103515245 + 12345;
+		op = (int)((x >> 16) % 10);
+		k = (int)((x >> 8) % 5);
+		snprintf(addr, sizeof addr, "127.0.0.1:%u", 9000 + (x >> 20) %
+		    20);
+		if (op < 6)
+			ck_assert_int_eq(seeder_op(A, MSG_seeder_add, "",
+			    f[k].id, addr), MT_E_OK);
+		else if (op < 9)
+			ck_assert_int_eq(seeder_op(A, MSG_seeder_remove, "",
+			    f[k].id, addr), MT_E_OK);
+		else {
+			memset(&m, 0, sizeof m);
+			m.type = MSG_bye;
+			m.bye.token = "";
+			m.bye.seeder = addr;
+			ck_assert_int_eq(call(A, &m), MT_E_OK);
+		}
+	}
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(seeders(A, "", f[i].id, before[i],
+		    sizeof before[i]), MT_E_OK);
+	tracker_store_close(A);
+	A = open_store("a.db");
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(seeders(A, "", f[i].id, after, sizeof after),
+		    MT_E_OK);
+		ck_assert_str_eq(before[i], after);
+	}
+}
+END_TEST
+
 START_TEST(test_observed_address)
 {
 	struct tfile	f;
@@ -1148,6 +1196,58 @@ START_TEST(test_expire)
 		    &none, 100, &b), 2);
 		buf_done(&b);
 	}
+}
+END_TEST
+
+/* Renewals inside TTL/4 stay in memory, yet count and persist. */
+START_TEST(test_renew_memory)
+{
+	struct seen_list	 none = { .n = 0 };
+	struct tfile		 f;
+	union message		 m;
+	struct wire_arg		 id;
+	struct buf		 b;
+	char			 s[256];
+	uint64_t		 now = T0 + 30 * 1000;
+
+	tfile_make(&f, 1, 3);
+	ck_assert_int_eq(share(A, "", &f, "f", "", "127.0.0.1:7001"),
+	    MT_E_OK);
+	buf_init(&b, 4 * WIRE_FRAME_MAX);
+	ck_assert_int_eq(tracker_store_events_after(A, seen_lookup, &none,
+	    100, &b), 2);
+	id.p = f.id;
+	id.len = 40;
+	memset(&m, 0, sizeof m);
+	m.type = MSG_announce;
+	m.announce.token = "";
+	m.announce.seeder = "127.0.0.1:7001";
+	m.announce.file_ids.n = 1;
+	m.announce.file_ids.v = &id;
+	ck_assert_int_eq(call_at(A, &m, "127.0.0.1", now), MT_E_OK);
+	ck_assert_str_eq(last.ok.text, "1");
+	/* No event for it. */
+	buf_reset(&b);
+	ck_assert_int_eq(tracker_store_events_after(A, seen_lookup, &none,
+	    100, &b), 2);
+	buf_done(&b);
+	/* Alive past the first announce's TTL, through expire and restart. */
+	now = T0 + TTL + 10 * 1000;
+	tracker_store_expire(A, now);
+	ck_assert_int_eq(seeders_at(A, "", f.id, now, s, sizeof s), MT_E_OK);
+	ck_assert_str_eq(s, "127.0.0.1:7001");
+	ck_assert_int_eq(call_at(A, &m, "127.0.0.1", T0 + 40 * 1000),
+	    MT_E_OK);
+	tracker_store_close(A);
+	A = open_store("a.db");
+	now = T0 + TTL + 35 * 1000;
+	tracker_store_expire(A, now);
+	ck_assert_int_eq(seeders_at(A, "", f.id, now, s, sizeof s), MT_E_OK);
+	ck_assert_str_eq(s, "127.0.0.1:7001");
+	now = T0 + TTL + 41 * 1000;
+	tracker_store_expire(A, now);
+	ck_assert_int_eq(seeders_at(A, "", f.id, now, s, sizeof s), MT_E_OK);
+	ck_assert_str_eq(s, "");
 }
 END_TEST
 
@@ -1479,6 +1579,50 @@ START_TEST(test_converge)
 }
 END_TEST
 
+/* Memberships: the later change wins on both sides. */
+START_TEST(test_converge_members)
+{
+	char		ta[65], tc[65], s[512];
+	union message	m;
+
+	B = open_store("b.db");
+	user(A, "alice", ta);
+	user(A, "carol", tc);
+	ck_assert_int_eq(group_req(A, MSG_create_group, ta, "g"), MT_E_OK);
+	ck_assert_int_eq(group_req(A, MSG_join_group, tc, "g"), MT_E_OK);
+	sync_both();
+	/* Apart: A accepts carol; later, carol withdraws on B. */
+	T0 += 10;
+	ck_assert_int_eq(accept_req(A, ta, "g", "carol"), MT_E_OK);
+	T0 += 10;
+	ck_assert_int_eq(group_req(B, MSG_leave_group, tc, "g"), MT_E_OK);
+	sync_both();
+	ck_assert_int_eq(group_req(A, MSG_list_files, tc, "g"), MT_E_DENIED);
+	ck_assert_int_eq(group_req(B, MSG_list_files, tc, "g"), MT_E_DENIED);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_list_groups;
+	m.list_groups.token = ta;
+	same_answer(&m);
+	list_join(s, sizeof s);
+	ck_assert_str_eq(s, "g alice 1");
+
+	/* Apart again: withdrawn on B, accepted later on A: accepted. */
+	T0 += 10;
+	ck_assert_int_eq(group_req(B, MSG_join_group, tc, "g"), MT_E_OK);
+	sync_both();
+	T0 += 10;
+	ck_assert_int_eq(group_req(B, MSG_leave_group, tc, "g"), MT_E_OK);
+	T0 += 10;
+	ck_assert_int_eq(accept_req(A, ta, "g", "carol"), MT_E_OK);
+	sync_both();
+	ck_assert_int_eq(group_req(A, MSG_list_files, tc, "g"), MT_E_OK);
+	ck_assert_int_eq(group_req(B, MSG_list_files, tc, "g"), MT_E_OK);
+	same_answer(&m);
+	list_join(s, sizeof s);
+	ck_assert_str_eq(s, "g alice 2");
+}
+END_TEST
+
 START_TEST(test_events_order)
 {
 	struct seen_list	 none = { .n = 0 };
@@ -1801,9 +1945,11 @@ tracker_store_suite(void)
 	    sizeof bad_shares / sizeof bad_shares[0]);
 	tcase_add_test(tc, test_seeders_ops);
 	tcase_add_test(tc, test_announce_group);
+	tcase_add_test(tc, test_index_matches_db);
 	tcase_add_test(tc, test_observed_address);
 	tcase_add_test(tc, test_seeders_cap);
 	tcase_add_test(tc, test_expire);
+	tcase_add_test(tc, test_renew_memory);
 	tcase_add_test(tc, test_badtype);
 	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
@@ -1816,6 +1962,7 @@ tracker_store_suite(void)
 	tcase_add_test(tc, test_kill9);
 	tcase_add_test(tc, test_replicate);
 	tcase_add_test(tc, test_converge);
+	tcase_add_test(tc, test_converge_members);
 	tcase_add_test(tc, test_events_order);
 	tcase_add_test(tc, test_apply_bad);
 	suite_add_tcase(s, tc);

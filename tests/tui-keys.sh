@@ -82,6 +82,9 @@ tui_type p 'get onlyone.mtorrent'
 tui_keys p Enter
 tui_wait p '^error usage: get FILE\.mtorrent DEST' 10 ||
     fail "usage error not shown"
+# Typing a command without ':' says how.
+tui_keys p x
+tui_wait p '^Press : to type a command' 5 || fail "no hint for a stray key"
 # History: Up brings the last line back.
 tui_keys p ':' Up
 tui_wait p '^:get onlyone\.mtorrent' 5 || fail "history Up"
@@ -122,6 +125,22 @@ if [ -r "/proc/$pid/stat" ]; then
 	[ $(( (c1 - c0) * 100 / hz )) -le 10 ] ||
 	    fail "idle dashboard used $((c1 - c0)) ticks in 3 s"
 fi
+
+# Colours: there are some now; none with NO_COLOR, where a C locale also
+# gets ASCII rules instead of box drawing.
+sgr_colour='\[([0-9;]*;)?(3[0-7]|4[0-7]|38|48|9[0-7])(;[0-9;]*)?m'
+tui_tmux capture-pane -e -p -t '=p:' | grep -Eq "$sgr_colour" ||
+    fail "no colour on a colour terminal"
+tui_start mono 80 24 env LC_ALL=C LANGUAGE= NO_COLOR=1 \
+    XDG_STATE_HOME="$TUI_TMP/xdg" "$MTORRENT" -s "$TUI_TMP/p/state2" \
+    -l 127.0.0.1:0 --embedded-tracker=127.0.0.1:0 --log "$TUI_TMP/p/log2"
+tui_wait mono '^- Downloads -' 20 || fail "no ASCII rules in the C locale"
+tui_screen mono | LC_ALL=C grep -q '[^ -~]' &&
+    fail "non-ASCII output in the C locale"
+tui_tmux capture-pane -e -p -t '=mono:' | grep -Eq "$sgr_colour" &&
+    fail "colour despite NO_COLOR"
+tui_keys mono q
+tui_exited mono 15 || fail "q did not quit the second peer"
 
 # Nothing transfers: q quits at once, without asking.
 tui_keys p q

@@ -144,7 +144,8 @@ setup(void)
 		EVP_Digest(pieces, 20, md, &n, EVP_sha1(), NULL);
 		for (j = 0; j < 20; j++)
 			snprintf(file_ids[i] + 2 * j, 3, "%02x", md[j]);
-		snprintf(name, sizeof name, "bench-%u-%d.bin", i, (int)getpid());
+		snprintf(name, sizeof name, "bench-%u-%d.bin", i,
+		    (int)getpid());
 		memset(&q, 0, sizeof q);
 		q.type = MSG_share;
 		q.share.token = "";

@@ -57,6 +57,8 @@ static int	 engine_start_download(struct engine *, struct metainfo *,
 static void	 engine_seeders(struct engine *, struct torrent *, uint64_t);
 static uint64_t	 engine_now_ms(void);
 static int	 engine_dirty(struct engine *);
+static void	 engine_mi_trackers(struct engine *, struct metainfo *);
+static int	 engine_detach(struct engine *, struct torrent *);
 static void	 engine_token(struct engine *, char *, size_t);
 
 static uint64_t

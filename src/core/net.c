@@ -157,8 +157,8 @@ net_listen(const char *addr, int backlog, struct mt_err *err)
 	}
 	freeaddrinfo(res);
 	if (fd == -1)
-		return (mt_err_set(err, MT_E_NET, _("cannot listen on %.64s: %s"),
-		    addr, strerror(saved)));
+		return (mt_err_set(err, MT_E_NET,
+		    _("cannot listen on %.64s: %s"), addr, strerror(saved)));
 	return (fd);
 }
 
@@ -339,8 +339,8 @@ net_recv(int fd, void *p, size_t n, uint64_t deadline_ms, struct mt_err *err)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return (mt_err_set(err, MT_E_NET, _("receive failed: %s"),
-			    strerror(errno)));
+			return (mt_err_set(err, MT_E_NET,
+			    _("receive failed: %s"), strerror(errno)));
 		if (net_wait(fd, POLLIN, deadline_ms, -1, err) != 0)
 			return (-1);
 	}

@@ -2,9 +2,10 @@
  * tracker-store-files.c: files, seeders and the in-memory seeders index.
  *
  * The index is a chained hash table file_id -> (group, live seeders).
- * It is only a cache of the files and seeders tables: after every
- * commit the touched files are reloaded from the db, so it never holds
- * what was rolled back.  `seeders` reads it without touching SQLite for
+ * It is only a cache of the files and seeders tables: the seeder
+ * changes of a transaction are applied to it after the commit (a file
+ * whose metadata changed is reloaded whole), so it never holds what was
+ * rolled back.  `seeders` reads it without touching SQLite for
  * public files; group files add a session and a membership lookup.
  *
  * Access: a file with group "" is public.  Any file the caller may not
@@ -51,6 +52,8 @@ static int	 ts_addr(const struct ts_req *, const char *, char *,
 static int	 ts_seeder_local(struct tracker_store *, const struct ts_req *,
 		     const char *, const char *, int, int *, struct mt_err *);
 static int	 ts_file_name_valid(const char *);
+static int	 ts_renew_fast(struct tracker_store *, const struct ts_req *,
+		     const char *, const char *);
 static size_t	 ts_live_count(const struct ts_file *, uint64_t);
 
 /* ---- the index ---- */
@@ -147,15 +150,32 @@ ts_index_remove(struct tracker_store *ts, const char *id)
 }
 
 static void
-ts_file_push(struct ts_file *f, const char *addr, uint64_t last_seen)
+ts_file_push(struct ts_file *f, const char *addr, uint64_t last_seen,
+    uint64_t t_ms)
 {
+	struct ts_seeder	*e;
+
 	if (f->n == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 4;
 		f->v = xreallocarray(f->v, f->cap, sizeof *f->v);
 	}
-	snprintf(f->v[f->n].addr, sizeof f->v[f->n].addr, "%s", addr);
-	f->v[f->n].last_seen = last_seen;
-	f->n++;
+	e = &f->v[f->n++];
+	snprintf(e->addr, sizeof e->addr, "%s", addr);
+	e->last_seen = last_seen;
+	e->t_ms = t_ms;
+	e->dirty = 0;
+}
+
+static struct ts_seeder *
+ts_file_seeder(struct ts_file *f, const char *addr)
+{
+	size_t	i;
+
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->v[i].addr, addr) == 0)
+			return (&f->v[i]);
+	}
+	return (NULL);
 }
 
 int
@@ -178,14 +198,15 @@ ts_index_load(struct tracker_store *ts, struct mt_err *err)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return (ts_db_error(ts, err));
-	st = ts_sql(ts, "SELECT file_id, addr, last_seen FROM seeders"
+	st = ts_sql(ts, "SELECT file_id, addr, last_seen, t_ms FROM seeders"
 	    " WHERE live = 1");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		f = ts_index_find(ts, (const char *)sqlite3_column_text(st, 0));
 		if (f != NULL)
 			ts_file_push(f,
 			    (const char *)sqlite3_column_text(st, 1),
-			    (uint64_t)sqlite3_column_int64(st, 2));
+			    (uint64_t)sqlite3_column_int64(st, 2),
+			    (uint64_t)sqlite3_column_int64(st, 3));
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -200,6 +221,10 @@ ts_index_reload(struct tracker_store *ts, const char *id)
 	struct sqlite3_stmt	*st;
 	struct ts_file		*f;
 
+	/* Keep renewals made in memory (we are outside a transaction). */
+	if ((f = ts_index_find(ts, id)) != NULL &&
+	    ts_index_flush(ts, f, NULL) != 0)
+		log_warn("tracker store: renewals of %s lost", id);
 	st = ts_sql(ts, "SELECT grp, grp_inc FROM files WHERE file_id = ?");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -214,13 +239,108 @@ ts_index_reload(struct tracker_store *ts, const char *id)
 	    (const char *)sqlite3_column_text(st, 1));
 	sqlite3_reset(st);
 	f->n = 0;
-	st = ts_sql(ts, "SELECT addr, last_seen FROM seeders"
+	st = ts_sql(ts, "SELECT addr, last_seen, t_ms FROM seeders"
 	    " WHERE file_id = ? AND live = 1");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		ts_file_push(f, (const char *)sqlite3_column_text(st, 0),
-		    (uint64_t)sqlite3_column_int64(st, 1));
+		    (uint64_t)sqlite3_column_int64(st, 1),
+		    (uint64_t)sqlite3_column_int64(st, 2));
 	sqlite3_reset(st);
+}
+
+/* Apply one committed seeder change to the index. */
+void
+ts_index_seeder(struct tracker_store *ts, const struct ts_pend *p)
+{
+	struct ts_file	*f;
+	size_t		 i;
+
+	/* Seeders of a file not known yet are loaded with the file. */
+	if ((f = ts_index_find(ts, p->id)) == NULL)
+		return;
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->v[i].addr, p->addr) == 0)
+			break;
+	}
+	if (p->live) {
+		if (i == f->n)
+			ts_file_push(f, p->addr, p->last_seen, p->t_ms);
+		else {
+			if (p->last_seen > f->v[i].last_seen)
+				f->v[i].last_seen = p->last_seen;
+			f->v[i].t_ms = p->t_ms;
+		}
+	} else if (i < f->n)
+		f->v[i] = f->v[--f->n];
+}
+
+/* Write one entry's in-memory last_seen to the db. */
+static int
+ts_flush_one(struct tracker_store *ts, const char *id, struct ts_seeder *e,
+    struct mt_err *err)
+{
+	struct sqlite3_stmt	*q;
+
+	q = ts_sql(ts, "UPDATE seeders SET last_seen = ? WHERE file_id = ?"
+	    " AND addr = ? AND live = 1 AND last_seen < ?");
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)e->last_seen);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, e->addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)e->last_seen);
+	if (ts_step_done(ts, q, err) != 0)
+		return (-1);
+	e->dirty = 0;
+	return (0);
+}
+
+/*
+ * Write the renewals kept in memory (of file f, or of all files if f is
+ * NULL) to the db; in the caller's transaction if one is open.
+ */
+int
+ts_index_flush(struct tracker_store *ts, struct ts_file *f,
+    struct mt_err *err)
+{
+	size_t	b, i;
+
+	if (f != NULL) {
+		for (i = 0; i < f->n; i++) {
+			if (f->v[i].dirty &&
+			    ts_flush_one(ts, f->id, &f->v[i], err) != 0)
+				return (-1);
+		}
+		return (0);
+	}
+	for (b = 0; b < ts->nbuckets; b++) {
+		for (f = ts->buckets[b]; f != NULL; f = f->next) {
+			if (ts_index_flush(ts, f, err) != 0)
+				return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Renew a live entry in memory only, if no event is due (the db catches
+ * up at the next flush, every expire period).  Returns 1 if done.
+ */
+static int
+ts_renew_fast(struct tracker_store *ts, const struct ts_req *r,
+    const char *id, const char *addr)
+{
+	struct ts_file		*f;
+	struct ts_seeder	*e;
+
+	if ((f = ts_index_find(ts, id)) == NULL ||
+	    (e = ts_file_seeder(f, addr)) == NULL ||
+	    r->now_ms >= e->t_ms + TS_RENEW_EVENT_MS)
+		return (0);
+	if (r->now_ms > e->last_seen) {
+		e->last_seen = r->now_ms;
+		e->dirty = 1;
+	}
+	return (1);
 }
 
 void
@@ -485,7 +605,7 @@ ts_seeder_put(struct tracker_store *ts, const char *id, const char *addr,
 	sqlite3_bind_text(q, 6, st->origin, -1, SQLITE_STATIC);
 	if (ts_step_done(ts, q, err) != 0)
 		return (-1);
-	ts_touch(ts, id);
+	ts_pend_seeder(ts, id, addr, live, last_seen, st->t_ms);
 	return (0);
 }
 
@@ -507,6 +627,8 @@ ts_seeder_local(struct tracker_store *ts, const struct ts_req *r,
 	int			 rc, row_live = 0;
 
 	*changed = 0;
+	if (live && ts_renew_fast(ts, r, id, addr))
+		return (0);
 	q = ts_sql(ts, "SELECT live, t_ms FROM seeders"
 	    " WHERE file_id = ? AND addr = ?");
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
@@ -530,7 +652,7 @@ ts_seeder_local(struct tracker_store *ts, const struct ts_req *r,
 		sqlite3_bind_text(q, 3, addr, -1, SQLITE_STATIC);
 		if (ts_step_done(ts, q, err) != 0)
 			return (-1);
-		ts_touch(ts, id);
+		ts_pend_seeder(ts, id, addr, 1, r->now_ms, row_t);
 		return (0);
 	}
 	/* Our stamp must be later than the row's, even if clocks differ. */
@@ -643,6 +765,8 @@ ts_handle_share(struct tracker_store *ts, const union message *m,
 			    "already shared under another name or group"));
 			return (ts_reply_error(out, &err));
 		}
+		if (ts_renew_fast(ts, r, s->file_id, addr))
+			return (ts_reply_ok(out, ""));
 		if (ts_begin(ts, &err) != 0 ||
 		    ts_seeder_local(ts, r, s->file_id, addr, 1, &changed,
 		    &err) != 0 || ts_commit(ts, &err) != 0)
@@ -733,6 +857,8 @@ ts_handle_seeder(struct tracker_store *ts, const union message *m,
 	if (ts_access(ts, r, token, f != NULL, f ? f->grp : "",
 	    f ? f->grp_inc : "", &err) != 0)
 		return (ts_reply_error(out, &err));
+	if (live && ts_renew_fast(ts, r, id, addr))
+		return (ts_reply_ok(out, ""));
 	if (ts_begin(ts, &err) != 0 ||
 	    ts_seeder_local(ts, r, id, addr, live, &changed, &err) != 0 ||
 	    ts_commit(ts, &err) != 0)
@@ -794,8 +920,10 @@ ts_handle_announce(struct tracker_store *ts, const union message *m,
 	struct ts_user			 u;
 	struct ts_file			*f;
 	struct mt_err			 err;
+	struct ts_file			**slow = NULL;
 	char				 addr[TS_ADDR_MAX + 1], text[64];
 	unsigned			 renewed = 0;
+	size_t				 nslow = 0, k;
 	uint32_t			 i;
 	int				 have_user = 0, state, changed;
 
@@ -814,8 +942,11 @@ ts_handle_announce(struct tracker_store *ts, const union message *m,
 			return (ts_reply_error(out, &err));
 		have_user = 1;
 	}
-	if (ts_begin(ts, &err) != 0)
-		return (ts_reply_error(out, &err));
+	/*
+	 * Most announces only renew live entries: that is done in memory.
+	 * The rest (new entries, renewals due for replication) go through
+	 * one transaction.
+	 */
 	for (i = 0; i < a->file_ids.n; i++) {
 		/* Unknown files and groups the caller is not in: skipped. */
 		if ((f = ts_index_find(ts, a->file_ids.v[i].p)) == NULL)
@@ -829,15 +960,29 @@ ts_handle_announce(struct tracker_store *ts, const union message *m,
 			if (state < TS_M_MEMBER)
 				continue;
 		}
-		if (ts_seeder_local(ts, r, f->id, addr, 1, &changed, &err) != 0)
-			goto fail;
 		renewed++;
+		if (ts_renew_fast(ts, r, f->id, addr))
+			continue;
+		if (slow == NULL)
+			slow = xcalloc(a->file_ids.n, sizeof *slow);
+		slow[nslow++] = f;
 	}
-	if (ts_commit(ts, &err) != 0)
-		goto fail;
+	if (nslow > 0) {
+		if (ts_begin(ts, &err) != 0)
+			goto fail;
+		for (k = 0; k < nslow; k++) {
+			if (ts_seeder_local(ts, r, slow[k]->id, addr, 1,
+			    &changed, &err) != 0)
+				goto fail;
+		}
+		if (ts_commit(ts, &err) != 0)
+			goto fail;
+	}
+	free(slow);
 	snprintf(text, sizeof text, "%u", renewed);
 	return (ts_reply_ok(out, text));
 fail:
+	free(slow);
 	ts_rollback(ts);
 	return (ts_reply_error(out, &err));
 }

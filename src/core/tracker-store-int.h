@@ -52,7 +52,9 @@ struct ts_stamp {
 
 struct ts_seeder {
 	char		 addr[TS_ADDR_MAX + 1];
-	uint64_t	 last_seen;
+	uint64_t	 last_seen;	/* may be ahead of the db: dirty */
+	uint64_t	 t_ms;		/* the row's LWW stamp time */
+	int		 dirty;		/* last_seen not yet in the db */
 };
 
 /* One file of the in-memory seeders index. */
@@ -65,6 +67,15 @@ struct ts_file {
 	size_t			 n;
 	size_t			 cap;
 	uint32_t		 rot;		/* rotating start of replies */
+};
+
+/* A seeder change made in the open transaction, for the index. */
+struct ts_pend {
+	char		 id[41];
+	char		 addr[TS_ADDR_MAX + 1];
+	int		 live;
+	uint64_t	 last_seen;
+	uint64_t	 t_ms;
 };
 
 struct ts_throttle {
@@ -108,10 +119,13 @@ struct tracker_store {
 	struct ts_file		**buckets;
 	size_t			 nbuckets;
 	size_t			 nfiles;
-	char			(*touched)[41];	/* reload after commit */
+	char			(*touched)[41];	/* files to reload */
 	size_t			 ntouched;
 	size_t			 touched_cap;
 	int			 touched_all;
+	struct ts_pend		*pend;		/* seeder changes to apply */
+	size_t			 npend;
+	size_t			 pend_cap;
 
 	struct ts_throttle	*fail_user;	/* TS_THROTTLE_MAX each */
 	struct ts_throttle	*fail_addr;
@@ -135,6 +149,9 @@ void		 ts_inc(char *inc, uint64_t t_ms, const char *origin);
 int		 ts_stamp_less(uint64_t t1, const char *o1, uint64_t t2,
 		     const char *o2);
 void		 ts_touch(struct tracker_store *ts, const char *file_id);
+void		 ts_pend_seeder(struct tracker_store *ts, const char *id,
+		     const char *addr, int live, uint64_t last_seen,
+		     uint64_t t_ms);
 uint64_t	 ts_realtime_ms(void);
 
 /* tracker-store.c: replies (each returns 0, or -1 if out overflowed). */
@@ -151,6 +168,10 @@ int		 ts_unhex(const char *s, size_t n, uint8_t *out);
 /* tracker-store-files.c: files, seeders and the index. */
 int		 ts_index_load(struct tracker_store *ts, struct mt_err *err);
 void		 ts_index_reload(struct tracker_store *ts, const char *id);
+void		 ts_index_seeder(struct tracker_store *ts,
+		     const struct ts_pend *p);
+int		 ts_index_flush(struct tracker_store *ts, struct ts_file *f,
+		     struct mt_err *err);
 void		 ts_index_free(struct tracker_store *ts);
 void		 ts_index_expire(struct tracker_store *ts, uint64_t now_ms);
 int		 ts_file_put(struct tracker_store *ts, const char *id,

@@ -28,7 +28,11 @@
  *   memberships are last-writer-wins per key by (time_ms, origin);
  *   logouts are permanent (a revoked flag that only goes up).
  * - seeders is served from an in-memory hash table file_id -> live
- *   seeders, reloaded from the db for each file a commit touched.
+ *   seeders, updated after each commit with the changes the transaction
+ *   made (files whose metadata changed are reloaded from the db).  A
+ *   renewal of a live entry (no event due) only moves last_seen in the
+ *   index; tracker_store_expire() and close write those back.  That is
+ *   the one change not committed before its reply: a liveness hint.
  */
 #include "config.h"
 
@@ -92,6 +96,7 @@ static int	ts_exec(struct tracker_store *, const char *, struct mt_err *);
 static int	ts_schema_init(struct tracker_store *, struct mt_err *);
 static int	ts_load_id(struct tracker_store *, struct mt_err *);
 static void	ts_bump(struct tracker_store *);
+static int	ts_touched(const struct tracker_store *, const char *);
 static int	ts_args_pack(const char *const *, size_t, struct buf *);
 static int	ts_args_unpack(const uint8_t *, size_t, struct wire_arg *,
 		    size_t, size_t *);
@@ -271,6 +276,7 @@ ts_begin(struct tracker_store *ts, struct mt_err *err)
 	ts->seq_pending = ts->seq;
 	ts->ntouched = 0;
 	ts->touched_all = 0;
+	ts->npend = 0;
 	return (0);
 }
 
@@ -291,11 +297,18 @@ ts_commit(struct tracker_store *ts, struct mt_err *err)
 		if (ts_index_load(ts, err) != 0)
 			log_error("tracker store: cannot reload index");
 	} else {
+		/* Files whose metadata changed are reloaded whole ... */
 		for (i = 0; i < ts->ntouched; i++)
 			ts_index_reload(ts, ts->touched[i]);
+		/* ... the others get just their seeder changes. */
+		for (i = 0; i < ts->npend; i++) {
+			if (!ts_touched(ts, ts->pend[i].id))
+				ts_index_seeder(ts, &ts->pend[i]);
+		}
 	}
 	ts->ntouched = 0;
 	ts->touched_all = 0;
+	ts->npend = 0;
 	ts_bump(ts);
 	return (0);
 }
@@ -315,18 +328,47 @@ ts_rollback(struct tracker_store *ts)
 	ts->seq_pending = ts->seq;
 	ts->ntouched = 0;
 	ts->touched_all = 0;
+	ts->npend = 0;
 }
 
-/* Remember that file_id's seeders changed in this transaction. */
-void
-ts_touch(struct tracker_store *ts, const char *file_id)
+static int
+ts_touched(const struct tracker_store *ts, const char *file_id)
 {
 	size_t	i;
 
 	for (i = 0; i < ts->ntouched; i++) {
 		if (strcmp(ts->touched[i], file_id) == 0)
-			return;
+			return (1);
 	}
+	return (0);
+}
+
+/* Remember a seeder change, applied to the index after commit. */
+void
+ts_pend_seeder(struct tracker_store *ts, const char *id, const char *addr,
+    int live, uint64_t last_seen, uint64_t t_ms)
+{
+	struct ts_pend	*p;
+
+	if (ts->npend == ts->pend_cap) {
+		ts->pend_cap = ts->pend_cap ? ts->pend_cap * 2 : 16;
+		ts->pend = xreallocarray(ts->pend, ts->pend_cap,
+		    sizeof *ts->pend);
+	}
+	p = &ts->pend[ts->npend++];
+	snprintf(p->id, sizeof p->id, "%s", id);
+	snprintf(p->addr, sizeof p->addr, "%s", addr);
+	p->live = live;
+	p->last_seen = last_seen;
+	p->t_ms = t_ms;
+}
+
+/* Remember that file_id's metadata changed in this transaction. */
+void
+ts_touch(struct tracker_store *ts, const char *file_id)
+{
+	if (ts_touched(ts, file_id))
+		return;
 	if (ts->ntouched == 1024) {
 		ts->touched_all = 1;
 		return;
@@ -634,16 +676,20 @@ fail:
 void
 tracker_store_close(struct tracker_store *ts)
 {
-	size_t	i;
+	struct mt_err	err;
+	size_t		i;
 
 	if (ts == NULL)
 		return;
+	if (ts_index_flush(ts, NULL, &err) != 0)
+		log_warn("tracker store: last renewals not saved: %s", err.msg);
 	for (i = 0; i < ts->nstmts; i++)
 		sqlite3_finalize(ts->stmts[i].stmt);
 	if (sqlite3_close(ts->db) != SQLITE_OK)
 		log_error("tracker store: close: %s", sqlite3_errmsg(ts->db));
 	ts_index_free(ts);
 	free(ts->touched);
+	free(ts->pend);
 	free(ts->fail_user);
 	free(ts->fail_addr);
 	password_gate_done(&ts->gate);
@@ -956,6 +1002,9 @@ tracker_store_expire(struct tracker_store *ts, uint64_t now_ms)
 	    now_ms - TRACKER_STORE_SEEDER_TTL_MS : 0;
 	pthread_mutex_lock(&ts->lock);
 	if (ts_begin(ts, &err) != 0)
+		goto out;
+	/* Renewals kept in memory reach the db first. */
+	if (ts_index_flush(ts, NULL, &err) != 0)
 		goto out;
 	/* Local clock, no event: each tracker expires on its own. */
 	st = ts_sql(ts, "DELETE FROM seeders WHERE last_seen < ?");

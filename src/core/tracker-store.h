@@ -7,7 +7,10 @@
  * (origin tracker id, seq) numbered from 1 without gaps per origin, with
  * the origin's time for last-writer-wins.  Applying an event is
  * idempotent, so replays and duplicates are harmless.  A request is
- * acknowledged only after its transaction (state + event) committed.
+ * acknowledged only after its transaction (state + event) committed;
+ * the one exception is a seeder renewing its live entry, a liveness hint
+ * kept in memory and written back by tracker_store_expire().  See
+ * doc/tracker.md.
  *
  * Thread-safe: one connection per store, guarded by a mutex; password
  * hashing runs outside the lock, at most TRACKER_STORE_KDF_MAX at once.
@@ -91,9 +94,10 @@ int		 tracker_store_events_after(struct tracker_store *ts,
 		     struct buf *out);
 
 /*
- * Drop seeders not re-announced for TRACKER_STORE_SEEDER_TTL_MS before
- * now_ms, expired sessions and old seeder events.  Not replicated: each
- * tracker expires on its own clock.
+ * Write back renewals kept in memory, then drop seeders not re-announced
+ * for TRACKER_STORE_SEEDER_TTL_MS before now_ms, expired sessions and old
+ * seeder, session and logout events.  Not replicated: each tracker
+ * expires on its own clock.  Call every few seconds.
  */
 void		 tracker_store_expire(struct tracker_store *ts,
 		     uint64_t now_ms);

@@ -411,7 +411,8 @@ sync_session(struct sync_link *l, struct rpc_conn *c)
 	struct pollfd		 pfd[3];
 	union message		 m, r;
 	struct mt_err		 err;
-	uint64_t		 now, last_rx, last_tx, v, sent = 0, applied = 0;
+	uint64_t		 now, last_rx, last_tx, v;
+	uint64_t		 sent = 0, applied = 0;
 	int			 n, done_sent = 0, push = 1, held = 0;
 	int			 rc = -1;
 

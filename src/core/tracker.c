@@ -12,10 +12,10 @@
  * one SSL_write; replies keep request order.
  *
  * The exceptions: create_user and login hash a password (about a third
- * of a second), so they run on TRACKER_KDF_THREADS threads of their own; the connection
- * stops reading until the reply comes back through the worker's
- * completion queue and its eventfd, which keeps replies in order and
- * the worker free for everyone else.  A connection with a job out is
+ * of a second), so they run on TRACKER_KDF_THREADS threads of their own;
+ * the connection stops reading until the reply comes back through the
+ * worker's completion queue and its eventfd, which keeps replies in order
+ * and the worker free for everyone else.  A connection with a job out is
  * never freed; it is flagged dead and reaped when the job returns.
  *
  * A hello with role "tracker" from an authorised partner hands the
@@ -92,13 +92,14 @@ struct tconn {
 	enum tc_state		 state;
 	char			 ip[64];
 	struct wire_decoder	*dec;
-	struct buf		 in;		/* read, not yet fed (blocked) */
+	struct buf		 in;		/* read, not fed yet */
 	struct buf		 out;
 	uint64_t		 born_ms;
-	uint64_t		 active_ms;	/* last read or write progress */
+	uint64_t		 active_ms;	/* last read or write */
 	uint64_t		 frame_ms;	/* partial frame since, or 0 */
 	uint64_t		 closing_ms;	/* flushing then close, or 0 */
 	size_t			 charged;	/* in t->partial_bytes */
+	size_t			 announced;	/* size of the partial frame */
 	uint32_t		 ev;		/* epoll mask registered */
 	int			 job;		/* a KDF job is out */
 	int			 dead;		/* free when the job returns */
@@ -124,7 +125,7 @@ struct tracker_worker {
 	int			 evfd;
 	struct tconn		*conns;
 	struct tconn		*again;
-	struct tconn		*reap;		/* closed, freed after dispatch */
+	struct tconn		*reap;		/* closed, to free */
 	uint8_t			*rbuf;
 	pthread_mutex_t		 done_lock;
 	struct tc_job		*done;		/* done_lock */
@@ -585,6 +586,24 @@ tc_frame(struct tracker_worker *w, struct tconn *c)
 }
 
 /*
+ * The size a frame starting at p announces in its header, or 0 if the
+ * header is not all there.  The decoder allocates the payload as soon as
+ * it has the header, so the memory limit counts announced sizes.
+ */
+static size_t
+tc_peek_size(const uint8_t *p, size_t n)
+{
+	size_t	tlen;
+
+	if (n < 5)
+		return (0);
+	tlen = p[4];
+	if (n < 5 + tlen + 4)
+		return (0);
+	return (WIRE_OVERHEAD + tlen + buf_get_u32be(p + 5 + tlen));
+}
+
+/*
  * Feed n bytes to c's decoder, handling each frame.  *usedp: bytes taken.
  * Returns 1 if feeding must stop (see tc_frame()), -1 if c is broken.
  */
@@ -598,6 +617,8 @@ tc_feed(struct tracker_worker *w, struct tconn *c, const uint8_t *p,
 	int			rc = 0;
 
 	while (off < n) {
+		if (wire_decoder_pending(c->dec) == 0)
+			c->announced = tc_peek_size(p + off, n - off);
 		st = wire_decode_feed(c->dec, p + off, n - off, &used, &err);
 		off += used;
 		if (st == WIRE_ERROR) {
@@ -623,7 +644,10 @@ tc_handover(struct tracker_worker *w, struct tconn *c, const uint8_t *p,
 	tc_close(w, c, NULL);
 }
 
-/* Account for c's partial frame; -1 if the total is over the limit. */
+/*
+ * Account for c's partial frame (its announced size once the header is
+ * in); -1 if the total over all connections would pass the limit.
+ */
 static int
 tc_account(struct tracker *t, struct tconn *c, uint64_t now)
 {
@@ -634,11 +658,14 @@ tc_account(struct tracker *t, struct tconn *c, uint64_t now)
 	pend = wire_decoder_pending(c->dec);
 	if (pend == 0) {
 		c->frame_ms = 0;
+		c->announced = 0;
 		tc_uncharge(t, c);
 		return (0);
 	}
 	if (c->frame_ms == 0)
 		c->frame_ms = now;
+	if (c->announced > pend && c->announced <= WIRE_FRAME_MAX)
+		pend = c->announced;
 	if (pend > c->charged) {
 		if (atomic_fetch_add(&t->partial_bytes, pend - c->charged) +
 		    (pend - c->charged) > TRACKER_RECV_TOTAL_MAX) {
@@ -931,7 +958,7 @@ tracker_worker_main(void *arg)
 			tc_run(w, c);
 			gen_seen = 1;
 		}
-		if (gen_seen && t->links != NULL)
+		if (gen_seen && t->npartners > 0)
 			tracker_gen_check(t);
 		now = net_now_ms();
 		if (now >= w->next_tick) {

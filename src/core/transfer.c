@@ -81,6 +81,24 @@ static int	session_pick(struct engine *, struct torrent **,
 		    struct eng_peer **);
 static void	session_run(struct session *);
 static void	*upconn_main(void *);
+static uint64_t	 xfer_now(void);
+static int	 xfer_send_error(int, enum mt_errc, const char *);
+static void	 xfer_conn_init(struct xfer_conn *, int, int, size_t);
+static void	 xfer_conn_done(struct xfer_conn *);
+static void	 session_set_bits(struct session *, const uint8_t *);
+static void	 session_have(struct session *, uint64_t);
+static int	 session_fill(struct session *, struct mt_err *);
+static uint32_t	 session_pop(struct session *, int);
+static void	 session_release(struct torrent *, uint32_t);
+static int	 session_piece(struct session *, struct mt_err *);
+static int	 session_msg(struct session *, const union message *,
+		    struct mt_err *);
+static int	 upconn_flush_haves(struct upconn *, struct mt_err *);
+static int	 upconn_send_piece(struct upconn *, struct torrent *,
+		    uint32_t, struct mt_err *);
+static struct torrent *upconn_torrent(struct upconn *, const char *, int *);
+static int	 upconn_handle(struct upconn *, const union message *,
+		    struct mt_err *);
 
 static uint64_t
 xfer_now(void)

@@ -126,7 +126,7 @@ tui_view_resize(struct tui_view *v)
 	for (i = 0; i < TUI_NREGIONS; i++) {
 		v->win[i] = newwin(r[i]->h, r[i]->w, r[i]->y, r[i]->x);
 		if (v->win[i] == NULL) {
-			/* Out of curses memory: say "too small" rather than crash. */
+			/* Out of curses memory: say "too small", not crash. */
 			tui_view_free_windows(v);
 			v->layout.too_small = 1;
 			return;
@@ -232,8 +232,9 @@ draw_status(struct tui_view *v)
 	char				 d[32], u[32];
 	size_t				 i, off;
 	int				 rw, cols = getmaxx(w);
-	attr_t				 a = view_attr(v, TUI_C_STATUS, A_REVERSE);
+	attr_t				 a;
 
+	a = view_attr(v, TUI_C_STATUS, A_REVERSE);
 	wbkgdset(w, ' ' | a);
 	werase(w);
 	if (s == NULL) {
@@ -287,7 +288,7 @@ enum qcol {
 
 struct qcol_def {
 	const char	*title;
-	int		 width;		/* fixed, or the minimum when flexible */
+	int		 width;		/* fixed, or the least if flexible */
 	int		 drop;		/* order of dropping; 0 = never */
 };
 
@@ -652,7 +653,8 @@ draw_peers(struct tui_view *v)
 			put_right(w, y, x, buf, 12, v->utf8, A_NORMAL);
 			x += 13;
 		}
-		if (p->state == SNAP_PEER_FAILED || p->state == SNAP_PEER_BANNED)
+		if (p->state == SNAP_PEER_FAILED ||
+		    p->state == SNAP_PEER_BANNED)
 			sa = view_attr(v, TUI_C_ERROR, A_BOLD);
 		else if (p->state == SNAP_PEER_CONNECTED)
 			sa = view_attr(v, TUI_C_OK, A_NORMAL);

@@ -33,6 +33,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <wctype.h>
 
 #include "cmd.h"
 #include "engine.h"
@@ -696,7 +697,8 @@ key_remove(struct tui *t)
 {
 	const struct snapshot_torrent	*st;
 	char				 line[CMD_LINE_MAX + 1];
-	char				 q[TUI_MSG_MAX], quoted[CMD_LINE_MAX - 16];
+	char				 q[TUI_MSG_MAX];
+	char				 quoted[CMD_LINE_MAX - 16];
 
 	if (t->v.focus != TUI_PANE_QUEUE || !t->have_snap ||
 	    t->v.sel >= t->snap.ntorrents)
@@ -837,6 +839,13 @@ handle_key(struct tui *t, int is_key, wint_t c)
 			global_keys[i].fn(t);
 			return;
 		}
+	}
+	/* Someone typing a command without the ':' first: say how. */
+	if (!is_key && iswprint(c)) {
+		snprintf(t->v.msg, sizeof t->v.msg, "%s", _("Press : to type "
+		    "a command, ? for help."));
+		t->v.msg_error = 0;
+		t->v.dirty |= 1u << TUI_R_PROMPT;
 	}
 }
 
@@ -1016,7 +1025,9 @@ tui_run(struct engine *e, const struct tui_options *o)
 	static int		 atexit_done;
 	struct tui		*t;
 	struct sigaction	 sa, old[4];
-	static const int	 sigs[4] = { SIGWINCH, SIGINT, SIGTERM, SIGHUP };
+	static const int	 sigs[4] = {
+		SIGWINCH, SIGINT, SIGTERM, SIGHUP
+	};
 	SCREEN			*scr;
 	const char		*nc;
 	size_t			 i;
