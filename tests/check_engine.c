@@ -930,6 +930,60 @@ START_TEST(test_refuse_unknown)
 }
 END_TEST
 
+/* remove: the tracker, the state db and the .mtorrent go; data stays. */
+START_TEST(test_remove)
+{
+	struct node		 s;
+	struct mt_err		 err;
+	struct wire_decoder	*dec;
+	struct snapshot		 snap;
+	union message		 m, r;
+	struct stat		 sb;
+	char			 id[41], mt[600];
+	int			 fd;
+
+	node_start(&s, "s");
+	snprintf(mt, sizeof mt, "%s/s/share.mtorrent", root);
+	ck_assert_int_eq(engine_share(s.e, srcfile, mt, "", id, &err), 0);
+	ck_assert_int_eq(stat(mt, &sb), 0);
+	ck_assert_int_eq(fake_file(&fake, id)->n, 1);
+	fd = net_connect(engine_listen_addr(s.e), 3000, &err);
+	ck_assert_int_ge(fd, 0);
+	dec = wire_decoder_create();
+	memset(&m, 0, sizeof m);
+	m.type = MSG_have_request;
+	m.have_request.file_id = id;
+	raw_call(fd, dec, &m, &r);
+	ck_assert_int_eq(r.type, MSG_have_reply);
+
+	ck_assert_int_eq(engine_remove(s.e, mt, &err), 0);
+	ck_assert_int_eq(engine_remove(s.e, mt, &err), -1);
+	ck_assert_int_eq(err.code, MT_E_NOTFOUND);
+	ck_assert_int_ne(stat(mt, &sb), 0);
+	ck_assert_int_eq(stat(srcfile, &sb), 0);
+	ck_assert_int_eq(fake_file(&fake, id)->n, 0);
+	/* The open connection is refused from now on. */
+	raw_call(fd, dec, &m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_piece_request;
+	m.piece_request.file_id = id;
+	m.piece_request.index = 0;
+	raw_call(fd, dec, &m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	wire_decoder_free(dec);
+	close(fd);
+	node_stop(&s);
+	/* Not resumed after a restart. */
+	node_start(&s, "s");
+	engine_snapshot(s.e, &snap);
+	ck_assert_uint_eq(snap.ntorrents, 0);
+	snapshot_done(&snap);
+	node_stop(&s);
+}
+END_TEST
+
 /* get refuses to replace an existing file at the destination. */
 START_TEST(test_get_existing)
 {
@@ -976,6 +1030,7 @@ engine_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_refuse_unknown);
 	tcase_add_test(tc, test_get_existing);
+	tcase_add_test(tc, test_remove);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -1013,6 +1013,16 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		    &sub)) == NULL)
 			return (xfer_send_error(u->fd, MT_E_NOTFOUND,
 			    "not shared"));
+		pthread_mutex_lock(&e->lock);
+		dead = t->dead;
+		pthread_mutex_unlock(&e->lock);
+		if (dead) {
+			/* Removed: no longer shared (we keep the ref). */
+			if (!sub)
+				torrent_unref(e, t);
+			return (xfer_send_error(u->fd, MT_E_NOTFOUND,
+			    "not shared"));
+		}
 		if (!sub) {
 			pthread_mutex_lock(&u->lock);
 			if (u->nsubs < TRANSFER_SUBS_MAX) {

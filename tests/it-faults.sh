@@ -1,0 +1,159 @@
+#!/bin/bash
+# it-faults.sh: faults around a download.
+#  1. kill -9 of a leecher at random points, four times: every restart
+#     resumes (no new `get`), the final file is correct.
+#  2. a tracker that accepts connections but never answers, listed
+#     first: the peer fails over to the next tracker and downloads.
+#  3. the state directory cannot be used (a file, or read-only): start-up
+#     fails with status 1 and a message, nothing hangs.
+#  4. disk full (root only, a small tmpfs): a clear error, the download
+#     stays and completes after space is freed.  Skipped with a message
+#     when not root or when mounting is not allowed.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/it-batch-lib.sh"
+it_init faults
+
+HP=${top_builddir:-.}/tests/hostile-peer
+MNT=
+faults_cleanup() {
+	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
+	[ -n "$BH" ] && kill "$BH" 2>/dev/null
+	it_cleanup
+}
+trap faults_cleanup EXIT
+
+make_file "$T/data.bin" 256
+peer_start seed --embedded-tracker=127.0.0.1:0
+TRK=$(echo "$LAST" | sed -n 's/.*embedded_tracker=\([^ ]*\).*/\1/p')
+must seed "share $T/data.bin data.mtorrent" 120
+
+# --- 1. kill -9 at random points ---
+peer_start leech -t "$TRK"
+must leech "get $T/seed/data.mtorrent $T/leech/data.bin"
+for round in 1 2 3 4; do
+	# Kill once a random share (5..85%) of the pieces is verified.
+	pct=$((5 + RANDOM % 81))
+	n=0
+	while [ $n -lt 600 ]; do
+		show_line leech data.bin
+		if [[ $SHOW =~ ^\[D\]\ data\.bin\ ([0-9]+)% ]]; then
+			[ "${BASH_REMATCH[1]}" -ge $pct ] && break
+		else
+			break
+		fi
+		n=$((n + 1))
+	done
+	note "round $round: kill -9 at >= $pct%: ${SHOW%% down=*}"
+	peer_kill9 leech
+	peer_restart leech
+done
+must leech "wait 120" 130
+[ "$LAST" = "ok wait done=1 failed=0" ] || fail "after kills: $LAST"
+cmp "$T/data.bin" "$T/leech/data.bin" || fail "data differs after kills"
+show_line leech data.bin
+note "final: ${SHOW#* pieces }"
+peer_stop leech
+
+# --- 2. a tracker that never answers ---
+if [ -x "$HP" ]; then
+	"$HP" -w 60 blackhole 127.0.0.1:0 >"$T/bh.out" 2>&1 &
+	BH=$!
+	n=0
+	while ! grep -q '^listening ' "$T/bh.out" && [ $n -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	DEAD=$(sed -n 's/^listening //p' "$T/bh.out")
+	[ -n "$DEAD" ] || fail "no blackhole listener"
+	peer_start hang -t "$DEAD" -t "$TRK"
+	start=$SECONDS
+	must hang "get $T/seed/data.mtorrent $T/hang/data.bin"
+	must hang "wait 50" 55
+	[ "$LAST" = "ok wait done=1 failed=0" ] ||
+	    fail "with a hanging first tracker: $LAST"
+	cmp "$T/data.bin" "$T/hang/data.bin" || fail "data differs (hang)"
+	note "hanging first tracker: done in $((SECONDS - start)) s"
+	# Alone, a hanging tracker gives an error in bounded time.
+	peer_start hang2 -t "$DEAD"
+	start=$SECONDS
+	peer_cmd hang2 "share $T/data.bin d2.mtorrent" 45
+	note "share via a hanging tracker only: '$LAST' after" \
+	    "$((SECONDS - start)) s"
+	case $LAST in
+	"error timeout: "* | "error network: "*) ;;
+	*) fail "share via a hanging tracker: '$LAST'" ;;
+	esac
+	peer_stop hang2
+	peer_stop hang
+	kill "$BH" 2>/dev/null
+	wait "$BH" 2>/dev/null
+	BH=
+else
+	note "no $HP: hanging tracker part skipped"
+fi
+
+# --- 3. unusable state directory ---
+: >"$T/statefile"
+rc=0
+timeout 20 "$MTORRENT" --batch -s "$T/statefile" -l 127.0.0.1:0 \
+    -t "$TRK" </dev/null >"$T/st1.out" 2>"$T/st1.err" || rc=$?
+note "state dir is a file: status $rc: $(head -n 1 "$T/st1.err")"
+[ $rc -eq 1 ] || fail "state dir is a file: status $rc, wanted 1"
+[ -s "$T/st1.err" ] || fail "state dir is a file: no message"
+rc=0
+timeout 20 "$MTORRENT" --batch -s "$T/statefile/sub" -l 127.0.0.1:0 \
+    -t "$TRK" </dev/null >"$T/st2.out" 2>"$T/st2.err" || rc=$?
+note "state dir under a file: status $rc: $(head -n 1 "$T/st2.err")"
+[ $rc -eq 1 ] || fail "state dir under a file: status $rc, wanted 1"
+if [ "$(id -u)" -ne 0 ]; then
+	mkdir -p "$T/rostate"
+	chmod 555 "$T/rostate"
+	rc=0
+	timeout 20 "$MTORRENT" --batch -s "$T/rostate/s" -l 127.0.0.1:0 \
+	    -t "$TRK" </dev/null >"$T/st3.out" 2>"$T/st3.err" || rc=$?
+	chmod 755 "$T/rostate"
+	note "read-only state parent: status $rc"
+	[ $rc -eq 1 ] || fail "read-only state dir: status $rc, wanted 1"
+fi
+
+# --- 4. disk full ---
+if [ "$(id -u)" -ne 0 ]; then
+	note "SKIP disk full: not root (needs mount -t tmpfs)"
+elif ! mkdir -p "$T/small" || ! mount -t tmpfs -o size=48m tmpfs \
+    "$T/small" 2>/dev/null; then
+	note "SKIP disk full: mount -t tmpfs is not allowed here"
+else
+	MNT=$T/small
+	# 48 MiB with a 30 MiB filler: a 32 MiB download cannot fit.
+	head -c $((30 * 1048576)) /dev/zero >"$MNT/filler" ||
+	    fail "cannot fill the tmpfs"
+	make_file "$T/d32.bin" 32
+	must seed "share $T/d32.bin d32.mtorrent" 60
+	peer_start full -t "$TRK"
+	must full "get $T/seed/d32.mtorrent $MNT/d32.bin"
+	peer_cmd full "wait 40" 45
+	note "disk full: wait -> $LAST"
+	show_line full d32.bin
+	note "disk full: $SHOW"
+	case $SHOW in
+	*error=*) ;;
+	*) fail "disk full: no error= on the download: $SHOW" ;;
+	esac
+	kill -0 "${PEER_PID[full]}" || fail "disk full killed the peer"
+	have=$(echo "$SHOW" | sed -n 's/.* \([0-9]*\)\/[0-9]* pieces.*/\1/p')
+	peer_stop full
+	# Free the space and restart: it resumes and completes.
+	rm -f "$MNT/filler"
+	peer_restart full
+	must full "wait 40" 45
+	[ "$LAST" = "ok wait done=1 failed=0" ] ||
+	    fail "after freeing space: $LAST"
+	cmp "$T/d32.bin" "$MNT/d32.bin" || fail "data differs (disk full)"
+	show_line full d32.bin
+	note "disk full: had $have pieces; after restart: ${SHOW#* pieces }"
+	peer_stop full
+	umount "$MNT"
+	MNT=
+fi
+
+peer_stop seed
+it_done

@@ -1,0 +1,128 @@
+#!/bin/bash
+# it-hostile-peer.sh: hostile peers (tests/hostile-peer) against a real
+# `mtorrent --batch` seeder while an honest leecher downloads.  Each
+# hostile connection must be cut within its bound, the seeder's memory
+# must stay bounded, bad requests must be refused with the documented
+# error, and the honest transfer must complete byte for byte.
+#
+# With HOSTILE_LONG=1 (make check-long) it also checks the idle bound of
+# a connection that says nothing (120 s, XFER_UP_IDLE_MS) and probes the
+# upload slots with a crowd of idle connections.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/it-batch-lib.sh"
+it_init hostile-peer
+
+HP=${top_builddir:-.}/tests/hostile-peer
+[ -x "$HP" ] || skip "no $HP"
+# A request must progress within TRANSFER_TIMEOUT_MS (10 s); allow slack
+# for a loaded machine or a sanitizer build.
+CUT_S=25
+RSS_SLACK_KB=$((48 * 1024))
+
+rss_kb() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
+}
+
+make_file "$T/data.bin" 32
+peer_start seed --embedded-tracker=127.0.0.1:0
+TRK=$(echo "$LAST" | sed -n 's/.*embedded_tracker=\([^ ]*\).*/\1/p')
+must seed "share $T/data.bin data.mtorrent" 60
+FID=$(echo "$LAST" | sed -n 's/.*id=\([0-9a-f]\{40\}\).*/\1/p')
+[ -n "$FID" ] || fail "no file id in: $LAST"
+NP=64
+SEED=${PEER_LISTEN[seed]}
+SPID=${PEER_PID[seed]}
+rss0=$(rss_kb "$SPID")
+fd0=$(ls "/proc/$SPID/fd" | wc -l)
+note "seeder $SEED pid $SPID rss ${rss0} kB fds $fd0"
+
+# Connection-level attacks, all at once, in the background.
+declare -A HPID
+for m in huge trickle half noread; do
+	"$HP" -w $CUT_S -f "$FID" -p $NP -n 256 $m "$SEED" \
+	    >"$T/hp-$m.out" 2>&1 &
+	HPID[$m]=$!
+done
+
+# The honest leecher downloads meanwhile.
+peer_start leech -t "$TRK"
+must leech "get $T/seed/data.mtorrent $T/leech/data.bin"
+
+# Request-level attacks on their own connections.
+"$HP" notshared "$SEED" >"$T/hp-notshared.out" 2>&1 ||
+    fail "notshared: $(cat "$T/hp-notshared.out")"
+"$HP" traversal "$SEED" >"$T/hp-traversal.out" 2>&1 ||
+    fail "traversal: $(cat "$T/hp-traversal.out")"
+"$HP" -f "$FID" -p $NP badindex "$SEED" >"$T/hp-badindex.out" 2>&1 ||
+    fail "badindex: $(cat "$T/hp-badindex.out")"
+"$HP" -w 20 -f "$FID" -n 20000 flood "$SEED" >"$T/hp-flood.out" 2>&1 ||
+    fail "flood: $(cat "$T/hp-flood.out")"
+grep -q 'answered=20000 ' "$T/hp-flood.out" ||
+    fail "flood not fully answered: $(cat "$T/hp-flood.out")"
+"$HP" -n 400 churn "$SEED" >"$T/hp-churn.out" 2>&1 ||
+    fail "churn: $(cat "$T/hp-churn.out")"
+for f in notshared traversal badindex flood churn; do
+	note "$(tail -n 1 "$T/hp-$f.out")"
+done
+# No request ever named a path that was served.
+grep -q 'got piece_reply\|got have_reply' "$T"/hp-traversal.out &&
+    fail "a traversal id was served"
+
+must leech "wait 60" 70
+[ "$LAST" = "ok wait done=1 failed=0" ] || fail "honest leecher: $LAST"
+cmp "$T/data.bin" "$T/leech/data.bin" || fail "honest download differs"
+
+for m in huge trickle half noread; do
+	wait "${HPID[$m]}"
+	rc=$?
+	note "$m: $(cat "$T/hp-$m.out")"
+	[ $rc -eq 0 ] || fail "$m: not cut within $CUT_S s (rc $rc)"
+done
+
+kill -0 "$SPID" 2>/dev/null || fail "the seeder died"
+rss1=$(rss_kb "$SPID")
+note "seeder rss after: ${rss1} kB (before ${rss0} kB)"
+[ "$rss1" -le $((rss0 + RSS_SLACK_KB)) ] ||
+    fail "seeder RSS grew from $rss0 to $rss1 kB"
+# Connections of the attacks are all gone (let upload threads be reaped).
+"$HP" -n 1 churn "$SEED" >/dev/null 2>&1
+sleep 1
+fd1=$(ls "/proc/$SPID/fd" | wc -l)
+note "seeder fds after: $fd1 (before $fd0)"
+[ "$fd1" -le $((fd0 + 8)) ] || fail "seeder fds grew from $fd0 to $fd1"
+
+# The seeder still serves after all that.
+peer_start leech2 -t "$TRK"
+must leech2 "get $T/seed/data.mtorrent $T/leech2/data.bin"
+must leech2 "wait 60" 70
+cmp "$T/data.bin" "$T/leech2/data.bin" || fail "second download differs"
+
+if [ -n "$HOSTILE_LONG" ]; then
+	# Idle connection: cut by the upload idle limit (120 s).
+	"$HP" -w 150 silent "$SEED" >"$T/hp-silent.out" 2>&1 ||
+	    fail "silent: $(cat "$T/hp-silent.out")"
+	note "$(cat "$T/hp-silent.out")"
+	# A crowd of idle connections (more than the 16 upload slots)
+	# while a third leecher downloads: does it still get served?
+	"$HP" -w 40 -n 40 hold "$SEED" >"$T/hp-hold.out" 2>&1 &
+	hold=$!
+	sleep 2
+	peer_start leech3 -t "$TRK"
+	must leech3 "get $T/seed/data.mtorrent $T/leech3/data.bin"
+	if peer_cmd leech3 "wait 30" 40 &&
+	    [ "$LAST" = "ok wait done=1 failed=0" ]; then
+		note "slots: leecher served while 40 idle connections held"
+	else
+		note "slots: leecher NOT served while 40 idle connections" \
+		    "were held ($LAST)"
+		SLOTS_STARVED=1
+	fi
+	wait $hold
+	note "$(cat "$T/hp-hold.out")"
+	[ -z "$SLOTS_STARVED" ] ||
+	    fail "idle connections starved the upload slots"
+fi
+
+peer_stop leech
+peer_stop leech2
+peer_stop seed
+it_done
