@@ -472,11 +472,8 @@ peer_cli_main(int argc, char **argv)
 	cfg.state_dir = state_dir;
 	cfg.workers = po.workers;
 	cfg.upload_slots = po.upload_slots;
-	/*
-	 * TODO(engine): nothing tells the engine that trackers[0] is the
-	 * embedded one, so snapshot_tracker.embedded stays 0; see
-	 * engine_config.
-	 */
+	if (tracker != NULL)
+		cfg.embedded_tracker = tracker_address(tracker);
 	mt_err_clear(&err);
 	if ((e = engine_start(&cfg, &err)) == NULL) {
 		fprintf(stderr, _("%s: cannot start the peer on %s: %s\n"),

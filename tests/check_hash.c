@@ -3,7 +3,8 @@
  *
  * Files of the sizes that matter (empty, 1 byte, exactly one piece, one
  * piece + 1, several pieces with a short tail) are written to a private
- * directory and hashed with 1, 2 and "all" threads; every digest must
+ * directory and hashed with 1, 2, 7 and "all" threads, read and mapped;
+ * every digest must
  * equal hash_sha1() of the same bytes, which is itself checked against
  * the FIPS 180 test vectors.  tests/it-create.sh checks the same against
  * split(1) and sha1sum(1).
@@ -156,9 +157,11 @@ START_TEST(test_file_pieces)
 
 	xasprintf(&path, "%s/f%d", tmpdir, _i);
 	data = make_file(path, file_rows[_i].size, (unsigned)_i);
-	for (t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+	/* Even t: pread(); odd t: mmap(). */
+	for (t = 0; t < 2 * sizeof threads / sizeof threads[0]; t++) {
 		memset(&seen, 0, sizeof seen);
-		ck_assert_msg(hash_file_pieces(path, ps, threads[t], &digests,
+		ck_assert_msg((t % 2 ? hash_file_pieces_mapped :
+		    hash_file_pieces)(path, ps, threads[t / 2], &digests,
 		    &size, &n, record, &seen, &err) == 0, "%s", err.msg);
 		ck_assert_uint_eq(size, file_rows[_i].size);
 		ck_assert_uint_eq(n, file_rows[_i].npieces);
@@ -172,8 +175,9 @@ START_TEST(test_file_pieces)
 			ck_assert_int_eq(hash_sha1(data + off, len, d, NULL),
 			    0);
 			ck_assert_msg(memcmp(d, digests + (size_t)i * 20,
-			    20) == 0, "piece %u of %zu bytes, %u threads",
-			    i, file_rows[_i].size, threads[t]);
+			    20) == 0, "piece %u of %zu bytes, %u threads%s",
+			    i, file_rows[_i].size, threads[t / 2],
+			    t % 2 ? ", mapped" : "");
 		}
 		if (n == 0)
 			ck_assert_ptr_null(digests);
@@ -254,6 +258,9 @@ START_TEST(test_file_errors)
 	    &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_TOOBIG);
 	ck_assert_ptr_null(digests);
+	ck_assert_int_eq(hash_file_pieces_mapped(path, 16384, 0, &digests,
+	    &size, &n, NULL, NULL, &err), -1);
+	ck_assert_int_eq(err.code, MT_E_TOOBIG);
 	free(path);
 }
 END_TEST

@@ -96,13 +96,18 @@ must leech2 "get $T/seed/data.mtorrent $T/leech2/data.bin"
 must leech2 "wait 60" 70
 cmp "$T/data.bin" "$T/leech2/data.bin" || fail "second download differs"
 
+peer_stop leech
+peer_stop leech2
+
 if [ -n "$HOSTILE_LONG" ]; then
+	# Only the seeder has the file from here on.
 	# Idle connection: cut by the upload idle limit (120 s).
 	"$HP" -w 150 silent "$SEED" >"$T/hp-silent.out" 2>&1 ||
 	    fail "silent: $(cat "$T/hp-silent.out")"
 	note "$(cat "$T/hp-silent.out")"
 	# A crowd of idle connections (more than the 16 upload slots)
-	# while a third leecher downloads: does it still get served?
+	# while a third leecher downloads from the only seeder: is it
+	# still served?
 	"$HP" -w 40 -n 40 hold "$SEED" >"$T/hp-hold.out" 2>&1 &
 	hold=$!
 	sleep 2
@@ -122,7 +127,5 @@ if [ -n "$HOSTILE_LONG" ]; then
 	    fail "idle connections starved the upload slots"
 fi
 
-peer_stop leech
-peer_stop leech2
 peer_stop seed
 it_done

@@ -72,6 +72,9 @@ struct torrent {
 	unsigned		 refs;		/* engine.lock */
 	int			 dead;		/* engine.lock; removed */
 	struct metainfo		 mi;		/* immutable */
+	/* The .mtorrent's own trackers when they are not the engine's;
+	 * NULL uses the engine's client.  Immutable; calls under tlock. */
+	struct tracker_client	*tc;
 	char			*meta;		/* metainfo text, immutable */
 	size_t			 metalen;
 	char			 mtorrent[4096]; /* immutable */
@@ -128,6 +131,7 @@ struct engine {
 	pthread_cond_t		 cond;		/* house and idle workers */
 	atomic_int		 stopping;
 	char			 listen[64];	/* immutable */
+	char			 embedded[264];	/* immutable; "" if none */
 	char			 node_id[41];	/* immutable */
 	char			 state_dir[4096];
 	unsigned		 workers;

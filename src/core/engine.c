@@ -42,6 +42,12 @@
 #include "xmalloc.h"
 
 static void	*engine_house_main(void *);
+static struct tracker_client *torrent_trackers(struct engine *,
+		     const struct metainfo *);
+static int	 torrent_tracker_call(struct engine *, struct torrent *,
+		     const union message *, union message *, struct mt_err *);
+static void	 engine_announce_own(struct engine *, struct torrent *,
+		     const char *);
 static int	 engine_tracker_call(struct engine *, const union message *,
 		    union message *, struct mt_err *);
 static struct torrent *torrent_create(struct engine *,
@@ -147,6 +153,45 @@ engine_find_ref(struct engine *e, const char *file_id)
 	return (t);
 }
 
+/*
+ * A tracker client for mi's own trackers (pinned to their fingerprints)
+ * when some of them are not among the engine's: a .mtorrent made on
+ * another machine names the trackers that know its file.  NULL when the
+ * engine's client serves.
+ */
+static struct tracker_client *
+torrent_trackers(struct engine *e, const struct metainfo *mi)
+{
+	struct tracker_client	*tc;
+	const char		*addrs[METAINFO_TRACKERS_MAX];
+	char			*known;
+	unsigned		 i, j, foreign = 0;
+
+	if (e->tcall != NULL || mi->ntrackers == 0)
+		return (NULL);
+	for (i = 0; i < mi->ntrackers; i++) {
+		addrs[i] = mi->trackers[i].addr;
+		for (j = 0; j < e->ntrackers; j++)
+			if (strcmp(e->trackers[j], addrs[i]) == 0)
+				break;
+		if (j == e->ntrackers)
+			foreign++;
+	}
+	if (foreign == 0)
+		return (NULL);
+	xasprintf(&known, "%s/known_trackers", e->state_dir);
+	tc = tracker_client_create(addrs, mi->ntrackers, known, e->node_id,
+	    e->listen);
+	free(known);
+	for (i = 0; i < mi->ntrackers; i++)
+		if (mi->trackers[i].fingerprint[0] != '\0')
+			tracker_client_add(tc, mi->trackers[i].addr,
+			    mi->trackers[i].fingerprint);
+	log_info("%s: using the .mtorrent's %u tracker(s), first %s",
+	    mi->name, mi->ntrackers, addrs[0]);
+	return (tc);
+}
+
 /* A torrent for mi (copied), with its metainfo text; refs = 1. */
 static struct torrent *
 torrent_create(struct engine *e, const struct metainfo *mi, const char *meta,
@@ -171,6 +216,7 @@ torrent_create(struct engine *e, const struct metainfo *mi, const char *meta,
 	    ((uint64_t)(uintptr_t)t << 7);
 	seed ^= (uint64_t)mi->file_id[0] << 24 | mi->file_id[1];
 	picker_init(&t->pk, mi->npieces, seed);
+	t->tc = torrent_trackers(e, mi);
 	return (t);
 }
 
@@ -187,6 +233,7 @@ torrent_free(struct torrent *t)
 		free(p);
 	}
 	storage_close(&t->st);
+	tracker_client_free(t->tc);
 	picker_done(&t->pk);
 	metainfo_done(&t->mi);
 	free(t->meta);
@@ -236,6 +283,16 @@ engine_tracker_call(struct engine *e, const union message *req,
 	if (e->tc == NULL)
 		return (mt_err_set(err, MT_E_NET, _("no tracker configured")));
 	return (tracker_client_call(e->tc, req, reply, err));
+}
+
+/* As engine_tracker_call(), through t's own trackers if it has them. */
+static int
+torrent_tracker_call(struct engine *e, struct torrent *t,
+    const union message *req, union message *reply, struct mt_err *err)
+{
+	if (t->tc != NULL)
+		return (tracker_client_call(t->tc, req, reply, err));
+	return (engine_tracker_call(e, req, reply, err));
 }
 
 /* Read piece i into buf and check it against its digest: 1 good, 0 not. */
@@ -316,14 +373,19 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 		strlcpy(t->errmsg, err.msg, sizeof t->errmsg);
 		pthread_mutex_unlock(&t->lock);
 	} else {
+		uint32_t fetched, bad, resumed, recovered;
+
 		pthread_mutex_lock(&t->lock);
 		storage_set_committed(&t->st);
 		t->state = TORRENT_SEEDING;
+		fetched = t->pieces_fetched;
+		bad = t->pieces_bad;
+		resumed = t->pieces_resumed;
+		recovered = t->pieces_recovered;
 		pthread_mutex_unlock(&t->lock);
 		log_info("%s: complete (%u pieces fetched, %u bad, %u"
-		    " resumed, %u recovered)", t->mi.name,
-		    t->pk.npieces ? t->pieces_fetched : 0, t->pieces_bad,
-		    t->pieces_resumed, t->pieces_recovered);
+		    " resumed, %u recovered)", t->mi.name, fetched, bad,
+		    resumed, recovered);
 	}
 	engine_wake(e);
 	engine_changed(e);
@@ -390,6 +452,28 @@ engine_flush(struct engine *e, int force)
 	free(v);
 }
 
+/* Announce t alone to its own trackers (t->tc != NULL). */
+static void
+engine_announce_own(struct engine *e, struct torrent *t, const char *token)
+{
+	union message	req, rep;
+	struct mt_err	err;
+	struct wire_arg	id;
+
+	id.p = t->mi.file_id_hex;
+	id.len = (uint32_t)strlen(t->mi.file_id_hex);
+	memset(&req, 0, sizeof req);
+	req.type = MSG_announce;
+	req.announce.token = token;
+	req.announce.seeder = e->listen;
+	req.announce.file_ids.n = 1;
+	req.announce.file_ids.v = &id;
+	pthread_mutex_lock(&e->tlock);
+	if (tracker_client_call(t->tc, &req, &rep, &err) != 0)
+		log_debug("%s: announce: %s", __func__, err.msg);
+	pthread_mutex_unlock(&e->tlock);
+}
+
 /* Merge the tracker's seeder list into t's peers. */
 static void
 engine_seeders(struct engine *e, struct torrent *t, uint64_t now)
@@ -408,7 +492,7 @@ engine_seeders(struct engine *e, struct torrent *t, uint64_t now)
 	req.seeders.token = token;
 	req.seeders.file_id = t->mi.file_id_hex;
 	pthread_mutex_lock(&e->tlock);
-	if (engine_tracker_call(e, &req, &rep, &err) == 0 &&
+	if (torrent_tracker_call(e, t, &req, &rep, &err) == 0 &&
 	    rep.type == MSG_seeders_reply) {
 		n = rep.seeders_reply.seeders.n;
 		addrs = xcalloc(n + 1, sizeof *addrs);
@@ -526,7 +610,7 @@ engine_house_main(void *arg)
 				req.seeder_add.file_id = t->mi.file_id_hex;
 				req.seeder_add.seeder = e->listen;
 				pthread_mutex_lock(&e->tlock);
-				if (engine_tracker_call(e, &req, &rep,
+				if (torrent_tracker_call(e, t, &req, &rep,
 				    &err) == 0) {
 					pthread_mutex_lock(&t->lock);
 					t->seeder_added = 1;
@@ -544,6 +628,12 @@ engine_house_main(void *arg)
 			nids = 0;
 			for (i = 0; i < n; i++) {
 				pthread_mutex_lock(&v[i]->lock);
+				if (v[i]->pk.nhave > 0 &&
+				    v[i]->tc != NULL) {
+					pthread_mutex_unlock(&v[i]->lock);
+					engine_announce_own(e, v[i], token);
+					continue;
+				}
 				if (v[i]->pk.nhave > 0 &&
 				    nids < MSG_LIST_MAX)
 					ids[nids++] = v[i]->mi.file_id_hex;
@@ -762,6 +852,9 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	for (i = 0; i < cfg->ntrackers && i < ENGINE_TRACKERS_MAX; i++)
 		strlcpy(e->trackers[e->ntrackers++], cfg->trackers[i],
 		    sizeof e->trackers[0]);
+	if (cfg->embedded_tracker != NULL)
+		strlcpy(e->embedded, cfg->embedded_tracker,
+		    sizeof e->embedded);
 
 	if (pipe2(e->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
 	    pipe2(e->ev_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -871,6 +964,10 @@ engine_stop(struct engine *e)
 	pthread_mutex_lock(&e->tlock);
 	if (engine_tracker_call(e, &req, &rep, &err) != 0)
 		log_debug("%s: bye: %s", __func__, err.msg);
+	for (t = e->torrents; t != NULL; t = t->next)
+		if (t->tc != NULL &&
+		    tracker_client_call(t->tc, &req, &rep, &err) != 0)
+			log_debug("%s: bye: %s", __func__, err.msg);
 	pthread_mutex_unlock(&e->tlock);
 	engine_flush(e, 1);
 
@@ -930,11 +1027,16 @@ static void
 engine_mi_trackers(struct engine *e, struct metainfo *mi)
 {
 	size_t	i;
+	char	fpr[METAINFO_FPR_LEN + 1];
 
+	/* Each tracker with its pinned fingerprint, once one is known. */
 	mi->ntrackers = 0;
 	for (i = 0; i < e->ntrackers && i < METAINFO_TRACKERS_MAX; i++) {
+		if (e->tc == NULL || tracker_client_fingerprint(e->tc,
+		    e->trackers[i], fpr, sizeof fpr) != 0)
+			fpr[0] = '\0';
 		if (metainfo_tracker_set(&mi->trackers[mi->ntrackers],
-		    e->trackers[i], NULL, NULL) == 0)
+		    e->trackers[i], fpr, NULL) == 0)
 			mi->ntrackers++;
 	}
 }
@@ -1276,7 +1378,7 @@ engine_remove(struct engine *e, const char *what, struct mt_err *err)
 	req.seeder_remove.file_id = t->mi.file_id_hex;
 	req.seeder_remove.seeder = e->listen;
 	pthread_mutex_lock(&e->tlock);
-	if (engine_tracker_call(e, &req, &rep, &terr) != 0)
+	if (torrent_tracker_call(e, t, &req, &rep, &terr) != 0)
 		log_warn("remove %s: tracker: %s", t->mi.name, terr.msg);
 	pthread_mutex_unlock(&e->tlock);
 	if (peerdb_delete(e->db, t->mi.file_id_hex, &terr) != 0)
@@ -1324,7 +1426,7 @@ engine_stop_share(struct engine *e, const char *group, const char *name,
 	req.stop_share.name = name;
 	req.stop_share.seeder = e->listen;
 	pthread_mutex_lock(&e->tlock);
-	if (engine_tracker_call(e, &req, &rep, &terr) != 0)
+	if (torrent_tracker_call(e, t, &req, &rep, &terr) != 0)
 		log_warn("stop_share %s: tracker: %s", name, terr.msg);
 	pthread_mutex_unlock(&e->tlock);
 	if (peerdb_delete(e->db, t->mi.file_id_hex, &terr) != 0)

@@ -42,6 +42,8 @@ struct engine_config {
 			    union message *reply, struct mt_err *err);
 	void		*tracker_arg;
 	uint64_t	 seed;			/* picker RNG; 0 = random */
+	/* The tracker running inside this process, if any (for display). */
+	const char	*embedded_tracker;
 };
 
 struct engine;

@@ -128,6 +128,8 @@ engine_snapshot(struct engine *e, struct snapshot *s)
 			    &up, &in_use);
 			s->trackers[i].up = up;
 			s->trackers[i].in_use = in_use;
+			s->trackers[i].embedded = e->embedded[0] != '\0' &&
+			    strcmp(s->trackers[i].addr, e->embedded) == 0;
 		}
 	}
 	pthread_mutex_lock(&e->lock);

@@ -152,6 +152,9 @@ tcl_connect(struct tracker_client *tc, size_t i, struct mt_err *err)
 		rpc_free(c);
 		return (NULL);
 	}
+	/* Trusted now (pinned or first use): remember it for .mtorrents. */
+	if (e->fpr[0] == '\0')
+		snprintf(e->fpr, sizeof e->fpr, "%s", fpr);
 	if (rpc_hello(c, "client", tc->node_id, tc->listen, deadline, NULL,
 	    err) != 0) {
 		rpc_free(c);
@@ -261,6 +264,25 @@ tracker_client_call(struct tracker_client *tc, const union message *req,
 		*err = tls_failed ? tls_e : e;
 	(void)tried;
 	return (-1);
+}
+
+int
+tracker_client_fingerprint(struct tracker_client *tc, const char *addr,
+    char *out, size_t outlen)
+{
+	size_t	i;
+	int	rc = -1;
+
+	pthread_mutex_lock(&tc->lock);
+	for (i = 0; i < tc->n; i++) {
+		if (strcmp(tc->v[i].addr, addr) == 0 && tc->v[i].fpr[0] != '\0') {
+			snprintf(out, outlen, "%s", tc->v[i].fpr);
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tc->lock);
+	return (rc);
 }
 
 size_t

@@ -53,6 +53,13 @@ int		 tracker_client_call(struct tracker_client *tc,
 		     const union message *req, union message *reply,
 		     struct mt_err *err);
 
+/*
+ * The pinned fingerprint of addr (given, or trusted on first use by an
+ * earlier connection) into out; 0, or -1 if none is known yet.
+ */
+int		 tracker_client_fingerprint(struct tracker_client *tc,
+		     const char *addr, char *out, size_t outlen);
+
 /* Status for display: address of tracker i, whether it answered last. */
 size_t		 tracker_client_count(struct tracker_client *tc);
 int		 tracker_client_status(struct tracker_client *tc, size_t i,

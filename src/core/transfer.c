@@ -494,6 +494,7 @@ session_piece(struct session *s, struct mt_err *err)
 	uint8_t		 a[4 + 40 + 4 + 8 + 4], md[HASH_SHA1_LEN], end[4];
 	uint64_t	 deadline = xfer_now() + TRANSFER_TIMEOUT_MS, now;
 	uint32_t	 index, len, dlen;
+	unsigned	 strikes;
 	int		 have, banned = 0;
 
 	if (s->qn == 0)
@@ -530,7 +531,8 @@ session_piece(struct session *s, struct mt_err *err)
 			pthread_mutex_unlock(&t->lock);
 			return (mt_err_set(err, MT_E_CORRUPT, "banned"));
 		}
-		if (++p->strikes >= TRANSFER_STRIKES_MAX) {
+		strikes = ++p->strikes;
+		if (strikes >= TRANSFER_STRIKES_MAX) {
 			p->banned = 1;
 			banned = 1;
 			if (p->known)
@@ -539,7 +541,7 @@ session_piece(struct session *s, struct mt_err *err)
 		}
 		pthread_mutex_unlock(&t->lock);
 		log_warn("%s: piece %u from %s failed its hash (strike %u)%s",
-		    t->mi.name, index, p->addr, p->strikes,
+		    t->mi.name, index, p->addr, strikes,
 		    banned ? ", banned" : "");
 		engine_changed(e);
 		if (banned)
@@ -632,7 +634,7 @@ session_run(struct session *s)
 	struct buf	 out;
 	uint64_t	 deadline, now;
 	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
-	int		 fd, idle_ok = 0;
+	int		 fd, idle_ok = 0, done;
 
 	mt_err_clear(&err);
 	fd = net_connect(p->addr, TRANSFER_CONNECT_MS, &err);
@@ -700,11 +702,13 @@ session_run(struct session *s)
 
 	while (!atomic_load(&e->stopping)) {
 		pthread_mutex_lock(&e->lock);
-		if (t->dead || p->banned) {
-			pthread_mutex_unlock(&e->lock);
-			break;
-		}
+		done = t->dead;
 		pthread_mutex_unlock(&e->lock);
+		pthread_mutex_lock(&t->lock);
+		done |= p->banned;
+		pthread_mutex_unlock(&t->lock);
+		if (done)
+			break;
 		if (session_fill(s, &err) != 0) {
 			s->failed = 1;
 			break;

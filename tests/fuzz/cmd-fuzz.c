@@ -51,13 +51,14 @@ fuzz_name_matches(const char *name, int n, char **argv)
 static void
 fuzz_roundtrip(int argc, char **argv)
 {
+	const char	*p;
 	char		*line, *q, *argv2[FUZZ_WORDS_MAX];
 	size_t		 cap, off = 0, wl;
 	struct mt_err	 err;
 	int		 i, argc2;
 
 	for (i = 0; i < argc; i++) {
-		for (const char *p = argv[i]; *p != '\0'; p++)
+		for (p = argv[i]; *p != '\0'; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				return;
 	}
