@@ -1127,6 +1127,28 @@ START_TEST(test_observed_address)
 }
 END_TEST
 
+/* The tracker cannot be used to aim peers at a third party. */
+START_TEST(test_seeder_addr_rules)
+{
+	struct tfile	f;
+
+	tfile_make(&f, 7, 2);
+	/* A loopback client may not name another host. */
+	ck_assert_int_eq(share(A, "", &f, "f", "", "10.9.9.9:6881"),
+	    MT_E_DENIED);
+	/* Nobody may name a privileged port. */
+	ck_assert_int_eq(share(A, "", &f, "f", "", "127.0.0.1:80"),
+	    MT_E_BADVALUE);
+	ck_assert_int_eq(share_at(A, "", &f, "f", "", "10.9.9.9:80",
+	    "10.1.2.3", T0), MT_E_BADVALUE);
+	/* A remote client is recorded at its observed address. */
+	ck_assert_int_eq(share_at(A, "", &f, "f", "", "10.9.9.9:7000",
+	    "10.1.2.3", T0), MT_E_OK);
+	ck_assert_int_eq(share(A, "", &f, "f", "", "127.0.0.2:7001"),
+	    MT_E_OK);
+}
+END_TEST
+
 START_TEST(test_seeders_cap)
 {
 	struct tfile	f;
@@ -1135,7 +1157,7 @@ START_TEST(test_seeders_cap)
 
 	tfile_make(&f, 1, 3);
 	for (i = 0; i < 250; i++) {
-		snprintf(addr, sizeof addr, "127.0.0.1:%d", 1000 + i);
+		snprintf(addr, sizeof addr, "127.0.0.1:%d", 2000 + i);
 		ck_assert_int_eq(share(A, "", &f, "f", "", addr), MT_E_OK);
 	}
 	ck_assert_int_eq(seeders(A, "", f.id, NULL, 0), MT_E_OK);
@@ -1638,7 +1660,7 @@ START_TEST(test_events_order)
 
 	tfile_make(&f, 1, 1);
 	for (i = 0; i < 5; i++) {
-		snprintf(addr, sizeof addr, "127.0.0.1:%d", 1000 + i);
+		snprintf(addr, sizeof addr, "127.0.0.1:%d", 2000 + i);
 		ck_assert_int_eq(share(A, "", &f, "f", "", addr), MT_E_OK);
 	}
 	buf_init(&b, 4 * WIRE_FRAME_MAX);
@@ -1843,7 +1865,7 @@ START_TEST(test_bench_seeders)
 	struct timespec	 a, b;
 	union message	 m;
 	struct buf	 out;
-	char		 addr[32], tok[65];
+	char		 addr[48], ip[32], tok[65];
 	double		 ns;
 	int		 i, j, n = 200000;
 
@@ -1855,9 +1877,10 @@ START_TEST(test_bench_seeders)
 			char	name[16];
 
 			snprintf(name, sizeof name, "f%d", i);
-			snprintf(addr, sizeof addr, "10.0.%d.%d:6881", i, j);
-			ck_assert_int_eq(share(A, i % 2 ? tok : "", &f[i], name,
-			    i % 2 ? "g" : "", addr), MT_E_OK);
+			snprintf(ip, sizeof ip, "10.0.%d.%d", i, j);
+			snprintf(addr, sizeof addr, "%s:6881", ip);
+			ck_assert_int_eq(share_at(A, i % 2 ? tok : "", &f[i],
+			    name, i % 2 ? "g" : "", addr, ip, T0), MT_E_OK);
 		}
 	}
 	buf_init(&out, 1 << 20);
@@ -1948,6 +1971,7 @@ tracker_store_suite(void)
 	tcase_add_test(tc, test_index_matches_db);
 	tcase_add_test(tc, test_observed_address);
 	tcase_add_test(tc, test_seeders_cap);
+	tcase_add_test(tc, test_seeder_addr_rules);
 	tcase_add_test(tc, test_expire);
 	tcase_add_test(tc, test_renew_memory);
 	tcase_add_test(tc, test_badtype);

@@ -7,16 +7,24 @@
 #  3. the state directory cannot be used (a file, or read-only): start-up
 #     fails with status 1 and a message, nothing hangs.
 #  4. disk full (root only, a small tmpfs): a clear error, the download
-#     stays and completes after space is freed.  Skipped with a message
-#     when not root or when mounting is not allowed.
+#     stays and completes after space is freed.  The state directory on
+#     a read-only tmpfs: start-up fails with status 1; the state
+#     filesystem full during a download: warnings, the download completes.
+#     Skipped with a message when not root or mounting is not allowed.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/it-batch-lib.sh"
 it_init faults
 
 HP=${top_builddir:-.}/tests/hostile-peer
 MNT=
 faults_cleanup() {
-	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
+	local p
 	[ -n "$BH" ] && kill "$BH" 2>/dev/null
+	# Peers first: a busy tmpfs cannot be unmounted.
+	for p in "${!PEER_PID[@]}"; do
+		[ -n "${PEER_PID[$p]}" ] && kill -9 "${PEER_PID[$p]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
 	it_cleanup
 }
 trap faults_cleanup EXIT
@@ -151,6 +159,30 @@ else
 	show_line full d32.bin
 	note "disk full: had $have pieces; after restart: ${SHOW#* pieces }"
 	peer_stop full
+	umount "$MNT"
+
+	# The state directory on a read-only filesystem.
+	mount -t tmpfs -o size=8m,ro tmpfs "$MNT" || fail "mount ro"
+	rc=0
+	timeout 20 "$MTORRENT" --batch -s "$MNT/state" -l 127.0.0.1:0 \
+	    -t "$TRK" </dev/null >"$T/st4.out" 2>"$T/st4.err" || rc=$?
+	note "read-only state fs: status $rc: $(head -n 1 "$T/st4.err")"
+	[ $rc -eq 1 ] || fail "read-only state fs: status $rc, wanted 1"
+	umount "$MNT"
+
+	# The state filesystem fills up during a download (a later -s wins
+	# over the one peer_start gives).
+	mount -t tmpfs -o size=8m tmpfs "$MNT" || fail "mount"
+	peer_start sfull -s "$MNT/state" -t "$TRK"
+	[ -f "$MNT/state/peer.db" ] || fail "-s did not move the state"
+	must sfull "get $T/seed/data.mtorrent $T/sfull/data.bin"
+	head -c $((16 * 1048576)) /dev/zero >"$MNT/filler" 2>/dev/null
+	must sfull "wait 60" 70
+	[ "$LAST" = "ok wait done=1 failed=0" ] ||
+	    fail "state fs full: $LAST"
+	cmp "$T/data.bin" "$T/sfull/data.bin" || fail "data differs (state full)"
+	note "state fs full: $(grep -c 'disk is full' "$T/sfull/err") warnings"
+	peer_stop sfull
 	umount "$MNT"
 	MNT=
 fi

@@ -3,7 +3,10 @@
 # `mtorrent --batch` seeder while an honest leecher downloads.  Each
 # hostile connection must be cut within its bound, the seeder's memory
 # must stay bounded, bad requests must be refused with the documented
-# error, and the honest transfer must complete byte for byte.
+# error, and the honest transfer must complete byte for byte.  Then a
+# seeder list poisoned through the tracker (hundreds of closed ports, the
+# leecher itself, the tracker, a listener that never answers): the reply
+# stays capped, the leecher's connections stay bounded, it downloads.
 #
 # With HOSTILE_LONG=1 (make check-long) it also checks the idle bound of
 # a connection that says nothing (120 s, XFER_UP_IDLE_MS) and probes the
@@ -13,6 +16,7 @@ it_init hostile-peer
 
 HP=${top_builddir:-.}/tests/hostile-peer
 [ -x "$HP" ] || skip "no $HP"
+MC=${top_builddir:-.}/tests/mt-client
 # A request must progress within TRANSFER_TIMEOUT_MS (10 s); allow slack
 # for a loaded machine or a sanitizer build.
 CUT_S=25
@@ -25,6 +29,7 @@ rss_kb() {
 make_file "$T/data.bin" 32
 peer_start seed --embedded-tracker=127.0.0.1:0
 TRK=$(echo "$LAST" | sed -n 's/.*embedded_tracker=\([^ ]*\).*/\1/p')
+FPR=$(echo "$LAST" | sed -n 's/.*fpr=\([0-9a-f]*\).*/\1/p')
 must seed "share $T/data.bin data.mtorrent" 60
 FID=$(echo "$LAST" | sed -n 's/.*id=\([0-9a-f]\{40\}\).*/\1/p')
 [ -n "$FID" ] || fail "no file id in: $LAST"
@@ -98,6 +103,56 @@ cmp "$T/data.bin" "$T/leech2/data.bin" || fail "second download differs"
 
 peer_stop leech
 peer_stop leech2
+
+# A poisoned seeder list: 400 entries added by an anonymous client (closed
+# ports, the leecher itself, the tracker, a listener that never answers)
+# next to the one honest seeder.  The reply stays capped, the leecher does
+# not run away with connections, and it still downloads.
+if [ -x "$MC" ] && [ -n "$FPR" ]; then
+	"$HP" -w 60 blackhole 127.0.0.1:0 >"$T/bh.out" 2>&1 &
+	bh=$!
+	n=0
+	while ! grep -q '^listening ' "$T/bh.out" && [ $n -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	DEAD=$(sed -n 's/^listening //p' "$T/bh.out")
+	peer_start leech4 -t "$TRK"
+	for i in $(seq 1 400); do
+		case $((i % 6)) in
+		1) a=$DEAD ;;
+		2) a=${PEER_LISTEN[leech4]} ;;
+		3) a=$TRK ;;
+		*) a=127.0.0.1:$((1 + i)) ;;
+		esac
+		"$MC" -f "$FPR" "$TRK" seeder_add "" "$FID" "$a" >/dev/null 2>&1
+	done
+	"$MC" -f "$FPR" "$TRK" seeders "" "$FID" >"$T/list.out" 2>&1 ||
+	    fail "seeders: $(cat "$T/list.out")"
+	nlist=$(grep -c '^seeders ' "$T/list.out")
+	note "poisoned list: $nlist entries in the reply"
+	[ "$nlist" -le 200 ] || fail "seeder reply not capped: $nlist"
+	must leech4 "get $T/seed/data.mtorrent $T/leech4/data.bin"
+	# The tracker rotates a list over its 200-entry cap, and the
+	# leecher asks again every 15 s while stalled: allow two rounds.
+	peak=0
+	n=0
+	while [ $n -lt 80 ]; do
+		fds=$(ls "/proc/${PEER_PID[leech4]}/fd" | wc -l)
+		[ "$fds" -gt "$peak" ] && peak=$fds
+		show_line leech4 data.bin
+		[[ $SHOW =~ ^\[S\] ]] && break
+		sleep 0.5
+		n=$((n + 1))
+	done
+	note "poisoned list: leecher peak fds $peak: ${SHOW%% down=*}"
+	[[ $SHOW =~ ^\[S\] ]] || fail "no download with a poisoned list"
+	cmp "$T/data.bin" "$T/leech4/data.bin" || fail "leech4 data differs"
+	[ "$peak" -le 128 ] || fail "leecher ran away: $peak fds"
+	kill "$bh" 2>/dev/null
+	wait "$bh" 2>/dev/null
+	peer_stop leech4
+fi
 
 if [ -n "$HOSTILE_LONG" ]; then
 	# Only the seeder has the file from here on.

@@ -2,18 +2,20 @@
 # bench/swarm/table.sh: run the settings of issue 7 with both clients
 # through run.sh, one run at a time, and print the table.
 #
-# usage: table.sh [-m MTORRENT] [-r RESULTS] [-n RUNS] [-c CLIENTS]
-#            [SETTING]...
+# usage: table.sh [-m MTORRENT] [-o MTOPTS] [-r RESULTS] [-n RUNS]
+#            [-c CLIENTS] [SETTING]...
 #   SETTING is HOSTS/LEECHER_UP/SEEDER_UP in Mbit/s (default: the issue's
 #   8/20/20 16/20/20 16/20/100 32/20/100); CLIENTS is a comma list
 #   (default mtorrent,libtorrent); each run's full output goes to
-#   RESULTS.d/ and its result line to RESULTS (default ./swarm-results).
+#   RESULTS.d/ and its result line to RESULTS (default ./swarm-results);
+#   MTOPTS go to every mtorrent peer (run.sh -o).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-MT=mtorrent RESULTS=./swarm-results RUNS=1 CLIENTS=mtorrent,libtorrent
-while getopts m:r:n:c: o; do
+MT=mtorrent MTOPTS='' RESULTS=./swarm-results RUNS=1 CLIENTS=mtorrent,libtorrent
+while getopts m:o:r:n:c: o; do
 	case $o in
 	m) MT=$OPTARG ;;
+	o) MTOPTS=$OPTARG ;;
 	r) RESULTS=$OPTARG ;;
 	n) RUNS=$OPTARG ;;
 	c) CLIENTS=$OPTARG ;;
@@ -29,9 +31,9 @@ for s in "$@"; do
 		for c in ${CLIENTS//,/ }; do
 			log=$RESULTS.d/$c-$h-$u-$su-$(date -u +%H%M%S).txt
 			echo "== $c $s run $n: $HERE/run.sh -H $h -u $u -s $su -c $c" \
-			    "-m $MT -r $RESULTS" >&2
+			    "-m $MT ${MTOPTS:+-o \"$MTOPTS\" }-r $RESULTS" >&2
 			"$HERE/run.sh" -H "$h" -u "$u" -s "$su" -c "$c" -m "$MT" \
-			    -r "$RESULTS" > "$log" 2>&1
+			    ${MTOPTS:+-o "$MTOPTS"} -r "$RESULTS" > "$log" 2>&1
 			tail -1 "$log" >&2
 		done
 	done

@@ -321,7 +321,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 	struct upconn	*u;
 	struct mt_err	 err;
 	unsigned	 k;
-	int		 complete = 0, first;
+	int		 complete = 0, first, flush;
 	size_t		 n;
 
 	pthread_mutex_lock(&t->lock);
@@ -331,6 +331,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 	}
 	t->dirty++;
 	first = !t->seeder_added;
+	flush = t->dirty >= ENGINE_FLUSH_PIECES;
 	if (picker_complete(&t->pk) && !t->committing) {
 		t->committing = 1;
 		complete = 1;
@@ -356,7 +357,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 		}
 		pthread_mutex_unlock(&u->lock);
 	}
-	if (first || t->dirty >= ENGINE_FLUSH_PIECES) {
+	if (first || flush) {
 		e->wake = 1;
 		pthread_cond_broadcast(&e->cond);
 	}
@@ -791,6 +792,22 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 			}
 		}
 		free(data);
+	}
+	/*
+	 * A whole file whose record lags (a crash between the rename or the
+	 * role change and the bitfield flush): check what is missing before
+	 * calling it damaged.
+	 */
+	if (t->state == TORRENT_SEEDING && !picker_complete(&t->pk)) {
+		for (i = 0; i < t->mi.npieces; i++) {
+			if (picker_has(&t->pk, i))
+				continue;
+			t->pieces_rechecked++;
+			if (engine_verify_piece(t, i, buf)) {
+				picker_set_have(&t->pk, i);
+				t->pieces_recovered++;
+			}
+		}
 	}
 	free(buf);
 	if (t->state == TORRENT_SEEDING && !picker_complete(&t->pk)) {

@@ -545,6 +545,20 @@ tls_pin_lookup(const char *known_path, const char *addr,
 	return (found ? 0 : -1);
 }
 
+/* True if the file at fd is non-empty and does not end with a newline. */
+static int
+tls_file_ends_open(int fd)
+{
+	struct stat	st;
+	char		c;
+
+	if (fstat(fd, &st) != 0 || st.st_size == 0)
+		return (0);
+	if (pread(fd, &c, 1, st.st_size - 1) != 1)
+		return (0);
+	return (c != '\n');
+}
+
 int
 tls_pin_check(const char *known_path, const char *addr, const char *expected,
     const char *actual, struct mt_err *err)
@@ -581,8 +595,10 @@ tls_pin_check(const char *known_path, const char *addr, const char *expected,
 			    actual, known_path));
 		return (0);
 	}
-	n = snprintf(line, sizeof line, "%s %s\n", addr, actual);
-	fd = open(known_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(known_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* A file that lost its final newline must not swallow our line. */
+	n = snprintf(line, sizeof line, "%s%s %s\n",
+	    fd != -1 && tls_file_ends_open(fd) ? "\n" : "", addr, actual);
 	if (fd == -1 || write(fd, line, (size_t)n) != n) {
 		mt_err_set(err, MT_E_IO, _("cannot record fingerprint in %s: "
 		    "%s"), known_path, strerror(errno));

@@ -15,8 +15,9 @@
  *
  * Seeder addresses: the tracker keeps the observed client address with
  * the announced port, unless the client is on loopback (then the
- * announced HOST:PORT is kept, so an embedded tracker works), so nobody
- * can list or remove a third party's address.
+ * announced HOST:PORT is kept, so an embedded tracker works, but it must
+ * be a loopback address), so nobody can list or remove a third party's
+ * address; ports below 1024 are refused.
  *
  * Called with ts->lock held (tracker-store.c takes it).
  */
@@ -485,6 +486,21 @@ ts_addr(const struct ts_req *r, const char *announced, char *out,
 				goto bad;
 		}
 	}
+	/*
+	 * Nobody may point downloaders at a privileged port (a service that
+	 * is not a peer), and a loopback client may only name loopback
+	 * addresses: the tracker is never a way to aim traffic at a victim.
+	 */
+	if (port < 1024)
+		return (mt_err_set(err, MT_E_BADVALUE,
+		    _("seeder port must be 1024 or above")));
+	if (r->client_ip[0] != '\0' && ts_is_loopback(r->client_ip) &&
+	    strncmp(announced, "127.", 4) != 0 &&
+	    strncmp(announced, "[::1]:", 6) != 0 &&
+	    strncmp(announced, "localhost:", 10) != 0)
+		return (mt_err_set(err, MT_E_DENIED,
+		    _("a loopback client may only announce a loopback "
+		    "address")));
 	if (r->client_ip[0] == '\0' || ts_is_loopback(r->client_ip) ||
 	    strlen(r->client_ip) > 250)
 		snprintf(out, TS_ADDR_MAX + 1, "%s", announced);

@@ -42,6 +42,12 @@
 #define XFER_TYPE_PIECE_REPLY	"piece_reply"
 #define XFER_UP_FRAME_MAX	(64U * 1024U)	/* requests are small */
 #define XFER_UP_IDLE_MS		120000
+/*
+ * A connection must send its first frame within this time, and one
+ * address may hold at most half of the upload slots: idle connections
+ * (slowloris) cannot starve everyone else.
+ */
+#define XFER_UP_FIRST_MS	10000
 #define XFER_IDLE_MS		1000	/* session without work waits */
 
 /* One framed connection, read by exactly one thread. */
@@ -821,7 +827,8 @@ transfer_accept_main(void *arg)
 	struct engine	*e = arg;
 	struct upconn	*u;
 	struct pollfd	 pfd[2];
-	unsigned	 live;
+	unsigned	 live, same;
+	char		 ip[NET_ADDR_MAX];
 	int		 fd;
 
 	log_set_thread_name("eng-accept");
@@ -836,12 +843,19 @@ transfer_accept_main(void *arg)
 		if (fd == -1)
 			continue;
 		transfer_reap(e, 0);
+		if (net_peer_ip(fd, ip, sizeof ip) != 0)
+			strlcpy(ip, "?", sizeof ip);
 		pthread_mutex_lock(&e->lock);
-		live = 0;
-		for (u = e->ups; u != NULL; u = u->next)
-			live += !atomic_load(&u->done);
+		live = same = 0;
+		for (u = e->ups; u != NULL; u = u->next) {
+			if (atomic_load(&u->done))
+				continue;
+			live++;
+			same += strcmp(u->addr, ip) == 0;
+		}
 		pthread_mutex_unlock(&e->lock);
-		if (live >= e->slots) {
+		if (live >= e->slots ||
+		    same >= (e->slots + 1) / 2) {
 			/* Out of upload slots: say so, the peer retries. */
 			(void)xfer_send_error(fd, MT_E_BUSY, "busy");
 			close(fd);
@@ -851,8 +865,7 @@ transfer_accept_main(void *arg)
 		u->e = e;
 		u->fd = fd;
 		pthread_mutex_init(&u->lock, NULL);
-		if (net_peer_ip(fd, u->addr, sizeof u->addr) != 0)
-			strlcpy(u->addr, "?", sizeof u->addr);
+		strlcpy(u->addr, ip, sizeof u->addr);
 		u->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (u->evfd == -1) {
 			close(fd);
@@ -1010,7 +1023,11 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		return (transfer_send_msg(u->fd, &r,
 		    xfer_now() + TRANSFER_TIMEOUT_MS, err));
 	case MSG_ping:
-		return (0);
+		memset(&r, 0, sizeof r);
+		r.type = MSG_ok;
+		r.ok.text = "";
+		return (transfer_send_msg(u->fd, &r,
+		    xfer_now() + TRANSFER_TIMEOUT_MS, err));
 	case MSG_have_request:
 		/* Only files we share or download; never a path. */
 		if ((t = upconn_torrent(u, m->have_request.file_id,
@@ -1113,6 +1130,7 @@ upconn_main(void *arg)
 	union message		 m;
 	uint64_t		 v, last = xfer_now();
 	unsigned		 k;
+	int			 heard = 0;
 
 	log_set_thread_name("eng-up");
 	xfer_conn_init(&c, u->fd, e->stop_pipe[0], XFER_UP_FRAME_MAX);
@@ -1133,11 +1151,13 @@ upconn_main(void *arg)
 		if (pfd[1].revents & POLLIN)
 			(void)read(u->evfd, &v, sizeof v);
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (xfer_now() - last > XFER_UP_IDLE_MS)
+			if (xfer_now() - last > (heard ? XFER_UP_IDLE_MS :
+			    XFER_UP_FIRST_MS))
 				break;
 			continue;
 		}
 		last = xfer_now();
+		heard = 1;
 		if (xfer_read_head(&c, last + TRANSFER_TIMEOUT_MS,
 		    XFER_UP_FRAME_MAX, &err) != 0 ||
 		    xfer_read_msg(&c, &m, last + TRANSFER_TIMEOUT_MS,
