@@ -29,6 +29,7 @@ union message;
 #define TRANSFER_SUBS_MAX	64	/* have subscriptions per upload */
 #define ENGINE_ANNOUNCE_MS	30000
 #define ENGINE_FLUSH_MS		1000
+#define ENGINE_IO_RETRY_MS	10000	/* after a local write error */
 #define ENGINE_FLUSH_PIECES	64
 #define ENGINE_SEEDERS_MS	15000	/* refresh the peer list while down */
 #define ENGINE_BACKOFF_MAX_S	30
@@ -82,6 +83,8 @@ struct torrent {
 	struct storage		 st;		/* fd immutable; path: lock */
 	enum torrent_state	 state;		/* lock */
 	char			 errmsg[160];	/* lock */
+	uint64_t		 io_retry_ms;	/* lock: retry a local write
+						   error then; 0 none */
 	struct picker		 pk;		/* lock */
 	struct eng_peer		*peers;		/* lock */
 	unsigned		 sessions;	/* lock */

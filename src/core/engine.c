@@ -598,6 +598,16 @@ engine_house_main(void *arg)
 		for (i = 0; i < n && !atomic_load(&e->stopping); i++) {
 			t = v[i];
 			pthread_mutex_lock(&t->lock);
+			if (t->state == TORRENT_ERROR && t->io_retry_ms != 0 &&
+			    now >= t->io_retry_ms) {
+				log_info("%s: retrying after: %s", t->mi.name,
+				    t->errmsg);
+				t->state = TORRENT_DOWNLOADING;
+				t->errmsg[0] = '\0';
+				t->io_retry_ms = 0;
+				t->want_peers = 1;
+				engine_changed(e);
+			}
 			want = t->state == TORRENT_DOWNLOADING &&
 			    (now >= t->peers_ms || (t->want_peers &&
 			    now >= t->asked_ms + ENGINE_ASK_MIN_MS));

@@ -569,6 +569,8 @@ session_piece(struct session *s, struct mt_err *err)
 		pthread_mutex_lock(&t->lock);
 		t->state = TORRENT_ERROR;
 		strlcpy(t->errmsg, err->msg, sizeof t->errmsg);
+		/* Disk full and friends pass: try again later. */
+		t->io_retry_ms = now + ENGINE_IO_RETRY_MS;
 		pthread_mutex_unlock(&t->lock);
 		session_release(t, index);
 		return (-1);
