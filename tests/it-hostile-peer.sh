@@ -156,7 +156,7 @@ fi
 
 if [ -n "$HOSTILE_LONG" ]; then
 	# Only the seeder has the file from here on.
-	# Idle connection: cut by the upload idle limit (120 s).
+	# Idle connection: cut by the first-request limit (10 s).
 	"$HP" -w 150 silent "$SEED" >"$T/hp-silent.out" 2>&1 ||
 	    fail "silent: $(cat "$T/hp-silent.out")"
 	note "$(cat "$T/hp-silent.out")"

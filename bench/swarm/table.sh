@@ -19,7 +19,7 @@ while getopts m:o:r:n:c: o; do
 	r) RESULTS=$OPTARG ;;
 	n) RUNS=$OPTARG ;;
 	c) CLIENTS=$OPTARG ;;
-	*) sed -n '/^# usage:/,/^#   RESULTS/p' "$0" >&2; exit 2 ;;
+	*) sed -n '/^# usage:/,/^#   MTOPTS/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))

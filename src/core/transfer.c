@@ -43,9 +43,9 @@
 #define XFER_UP_FRAME_MAX	(64U * 1024U)	/* requests are small */
 #define XFER_UP_IDLE_MS		120000
 /*
- * A connection must send its first frame within this time, and one
- * address may hold at most half of the upload slots: idle connections
- * (slowloris) cannot starve everyone else.
+ * A connection must send its first request within this time, and one
+ * remote address may hold at most half of the upload slots: idle
+ * connections (slowloris) cannot starve everyone else.
  */
 #define XFER_UP_FIRST_MS	10000
 #define XFER_IDLE_MS		1000	/* session without work waits */
@@ -856,8 +856,9 @@ transfer_accept_main(void *arg)
 			same += strcmp(u->addr, ip) == 0;
 		}
 		pthread_mutex_unlock(&e->lock);
-		if (live >= e->slots ||
-		    same >= (e->slots + 1) / 2) {
+		/* Loopback is one host: the cap is for remote addresses. */
+		if (live >= e->slots || (same >= (e->slots + 1) / 2 &&
+		    strncmp(ip, "127.", 4) != 0 && strcmp(ip, "::1") != 0)) {
 			/* Out of upload slots: say so, the peer retries. */
 			(void)xfer_send_error(fd, MT_E_BUSY, "busy");
 			close(fd);
@@ -1159,12 +1160,14 @@ upconn_main(void *arg)
 			continue;
 		}
 		last = xfer_now();
-		heard = 1;
 		if (xfer_read_head(&c, last + TRANSFER_TIMEOUT_MS,
 		    XFER_UP_FRAME_MAX, &err) != 0 ||
 		    xfer_read_msg(&c, &m, last + TRANSFER_TIMEOUT_MS,
 		    &err) != 0)
 			break;
+		/* Only a real request earns the long idle time. */
+		if (m.type != MSG_hello && m.type != MSG_ping)
+			heard = 1;
 		if (upconn_handle(u, &m, &err) != 0)
 			break;
 	}
