@@ -9,7 +9,7 @@ set -eu
 
 PKGS="build-essential autoconf automake autopoint autoconf-archive \
 pkg-config gettext libssl-dev libsqlite3-dev libncurses-dev check \
-mandoc tmux"
+mandoc tmux tcpdump"
 
 dry=no
 all=no
