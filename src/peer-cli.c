@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +476,11 @@ peer_cli_main(int argc, char **argv)
 	if (tracker != NULL)
 		cfg.embedded_tracker = tracker_address(tracker);
 	mt_err_clear(&err);
+	/*
+	 * sendfile() cannot take MSG_NOSIGNAL: a peer that hangs up during an
+	 * upload must be EPIPE, not a dead process (TUI and batch alike).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if ((e = engine_start(&cfg, &err)) == NULL) {
 		fprintf(stderr, _("%s: cannot start the peer on %s: %s\n"),
 		    PACKAGE, po.listen, err.msg);

@@ -4,8 +4,9 @@
 #     resumes (no new `get`), the final file is correct.
 #  2. a tracker that accepts connections but never answers, listed
 #     first: the peer fails over to the next tracker and downloads.
-#  3. the state directory cannot be used (a file, or read-only): start-up
-#     fails with status 1 and a message, nothing hangs.
+#  3. the state directory cannot be used (a file, read-only, or in use
+#     by a running peer): start-up fails with status 1 and a message,
+#     nothing hangs.
 #  4. disk full (root only, a small tmpfs): a clear error, the download
 #     stays and completes after space is freed.  The state directory on
 #     a read-only tmpfs: start-up fails with status 1; the state
@@ -122,6 +123,17 @@ if [ "$(id -u)" -ne 0 ]; then
 	note "read-only state parent: status $rc"
 	[ $rc -eq 1 ] || fail "read-only state dir: status $rc, wanted 1"
 fi
+# A state directory already in use by a running peer: refused, status 1,
+# and the running peer is untouched.
+peer_start owner -t "$TRK"
+rc=0
+timeout 20 "$MTORRENT" --batch -s "$T/owner/state" -l 127.0.0.1:0 \
+    -t "$TRK" </dev/null >"$T/st4.out" 2>"$T/st4.err" || rc=$?
+note "state dir in use: status $rc: $(head -n 1 "$T/st4.err")"
+[ $rc -eq 1 ] || fail "state dir in use: status $rc, wanted 1"
+grep -q "in use" "$T/st4.err" || fail "state dir in use: no clear message"
+must owner "show downloads"
+peer_stop owner
 
 # --- 4. disk full ---
 if [ "$(id -u)" -ne 0 ]; then

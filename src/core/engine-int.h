@@ -140,6 +140,7 @@ struct engine {
 	unsigned		 workers;
 	unsigned		 slots;
 	int			 lfd;		/* accept thread */
+	int			 lockfd;	/* flock on state_dir/lock */
 	int			 stop_pipe[2];	/* readable once stopping */
 	int			 ev_pipe[2];	/* engine_event_fd() */
 	atomic_uint_fast64_t	 gen;		/* bumped on change */

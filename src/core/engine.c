@@ -12,6 +12,7 @@
 
 #include "engine.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -48,6 +49,7 @@ static int	 torrent_tracker_call(struct engine *, struct torrent *,
 		     const union message *, union message *, struct mt_err *);
 static void	 engine_announce_own(struct engine *, struct torrent *,
 		     const char *);
+static int	 engine_lock_state(struct engine *, struct mt_err *);
 static int	 engine_tracker_call(struct engine *, const union message *,
 		    union message *, struct mt_err *);
 static struct torrent *torrent_create(struct engine *,
@@ -866,6 +868,7 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	pthread_cond_init(&e->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	e->lfd = -1;
+	e->lockfd = -1;
 	e->stop_pipe[0] = e->stop_pipe[1] = -1;
 	e->ev_pipe[0] = e->ev_pipe[1] = -1;
 	e->workers = cfg->workers ? cfg->workers : ENGINE_DEFAULT_WORKERS;
@@ -888,6 +891,9 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 		mt_err_set(err, MT_E_IO, "pipe: %s", strerror(errno));
 		goto fail;
 	}
+	/* One peer per state directory: a second would corrupt the resume. */
+	if (engine_lock_state(e, err) != 0)
+		goto fail;
 	if ((e->db = peerdb_open(e->state_dir, &e->was_clean, err)) == NULL)
 		goto fail;
 	if (peerdb_state_get(e->db, "node_id", e->node_id,
@@ -950,6 +956,8 @@ fail:
 		close(e->lfd);
 	tracker_client_free(e->tc);
 	peerdb_close(e->db, 0);
+	if (e->lockfd != -1)
+		close(e->lockfd);
 	for (i = 0; i < 2; i++) {
 		if (e->stop_pipe[i] != -1)
 			close(e->stop_pipe[i]);
@@ -958,6 +966,30 @@ fail:
 	}
 	free(e);
 	return (NULL);
+}
+
+/* Take an exclusive lock on state_dir/lock, or fail with MT_E_BUSY. */
+static int
+engine_lock_state(struct engine *e, struct mt_err *err)
+{
+	char	*path;
+
+	if (mkdir(e->state_dir, 0700) != 0 && errno != EEXIST)
+		return (mt_err_set(err, MT_E_IO, _("cannot create %s: %s"),
+		    e->state_dir, strerror(errno)));
+	xasprintf(&path, "%s/lock", e->state_dir);
+	e->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (e->lockfd == -1)
+		return (mt_err_set(err, MT_E_IO, _("%s: cannot open its lock "
+		    "file: %s"), e->state_dir, strerror(errno)));
+	if (flock(e->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		close(e->lockfd);
+		e->lockfd = -1;
+		return (mt_err_set(err, MT_E_BUSY, _("state directory %s is in "
+		    "use by another mtorrent peer"), e->state_dir));
+	}
+	return (0);
 }
 
 void
@@ -1004,6 +1036,8 @@ engine_stop(struct engine *e)
 	}
 	tracker_client_free(e->tc);
 	peerdb_close(e->db, 1);
+	if (e->lockfd != -1)
+		close(e->lockfd);
 	close(e->lfd);
 	for (i = 0; i < 2; i++) {
 		close(e->stop_pipe[i]);
