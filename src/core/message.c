@@ -103,7 +103,7 @@ message_decode(const struct wire_frame *frame, union message *m,
 	base = (char *)m;
 
 	for (f = s->fields; f->name != NULL; f++) {
-		const struct wire_arg *a = &frame->args[i];
+		const struct wire_arg *a;
 
 		if (f->kind == MSG_K_LIST) {
 			struct msg_list *l = (struct msg_list *)(base + f->off);
@@ -125,6 +125,8 @@ message_decode(const struct wire_frame *frame, union message *m,
 		if (i >= frame->nargs)
 			return (mt_err_set(err, MT_E_BADARGS,
 			    "%s: missing argument \"%s\"", s->name, f->name));
+		/* Only now: args may be NULL when the frame has none. */
+		a = &frame->args[i];
 		switch (f->kind) {
 		case MSG_K_STR:
 			if (msg_check_text(a, f->name, err) != 0)
