@@ -43,6 +43,8 @@ static const char peerdb_schema[] =
 	" key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 static int	peerdb_fail(struct peerdb *, struct mt_err *, const char *);
+static int	peerdb_exec(struct peerdb *, const char *, const char *,
+		    const char *, const char *, struct mt_err *);
 
 static int
 peerdb_fail(struct peerdb *db, struct mt_err *err, const char *what)
@@ -169,27 +171,41 @@ fail:
 	return (rc);
 }
 
-int
-peerdb_delete(struct peerdb *db, const char *file_id, struct mt_err *err)
+/*
+ * Run one statement that binds up to two text parameters (NULL: none)
+ * and returns no rows, under the lock.  0, or -1 with MT_E_DB.
+ */
+static int
+peerdb_exec(struct peerdb *db, const char *sql, const char *what,
+    const char *a, const char *b, struct mt_err *err)
 {
 	sqlite3_stmt	*st = NULL;
 	int		 rc;
 
 	pthread_mutex_lock(&db->lock);
-	if (sqlite3_prepare_v2(db->db, "DELETE FROM torrents WHERE"
-	    " file_id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);
+	if (a != NULL)
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+	if (b != NULL)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
 	return (0);
 fail:
-	rc = peerdb_fail(db, err, "delete");
+	rc = peerdb_fail(db, err, what);
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
 	return (rc);
+}
+
+int
+peerdb_delete(struct peerdb *db, const char *file_id, struct mt_err *err)
+{
+	return (peerdb_exec(db, "DELETE FROM torrents WHERE file_id = ?",
+	    "delete", file_id, NULL, err));
 }
 
 int
@@ -266,23 +282,6 @@ int
 peerdb_state_set(struct peerdb *db, const char *key, const char *value,
     struct mt_err *err)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc;
-
-	pthread_mutex_lock(&db->lock);
-	if (sqlite3_prepare_v2(db->db, "INSERT OR REPLACE INTO state"
-	    " (key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&db->lock);
-	return (0);
-fail:
-	rc = peerdb_fail(db, err, "state");
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&db->lock);
-	return (rc);
+	return (peerdb_exec(db, "INSERT OR REPLACE INTO state (key, value)"
+	    " VALUES (?, ?)", "state", key, value, err));
 }
