@@ -173,21 +173,14 @@ ts_user_put(struct tracker_store *ts, const char *name, unsigned iter,
 {
 	struct sqlite3_stmt	*q;
 	char			 inc[TS_INC_MAX];
-	int			 rc;
+	int			 rc, existed;
 
 	q = ts_sql(ts, "SELECT t_ms, origin FROM users WHERE name = ?");
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && !ts_stamp_less(st->t_ms, st->origin,
-	    (uint64_t)sqlite3_column_int64(q, 0),
-	    (const char *)sqlite3_column_text(q, 1))) {
-		sqlite3_reset(q);
-		return (0);
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (ts_db_error(ts, err));
-	if (rc == SQLITE_ROW)
+	if ((rc = ts_stamp_wins(ts, q, st, TS_FIRST_WINS, &existed,
+	    err)) <= 0)
+		return (rc);
+	if (existed)
 		log_info("tracker store: user %s: the earlier creation by %s "
 		    "wins", name, st->origin);
 	ts_inc(inc, st->t_ms, st->origin);
@@ -218,16 +211,8 @@ ts_group_put(struct tracker_store *ts, const char *name, const char *owner,
 
 	q = ts_sql(ts, "SELECT t_ms, origin FROM grps WHERE name = ?");
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && !ts_stamp_less(st->t_ms, st->origin,
-	    (uint64_t)sqlite3_column_int64(q, 0),
-	    (const char *)sqlite3_column_text(q, 1))) {
-		sqlite3_reset(q);
-		return (0);
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (ts_db_error(ts, err));
+	if ((rc = ts_stamp_wins(ts, q, st, TS_FIRST_WINS, NULL, err)) <= 0)
+		return (rc);
 	ts_inc(inc, st->t_ms, st->origin);
 	q = ts_sql(ts, "INSERT INTO grps (name, inc, owner, owner_inc, t_ms,"
 	    " origin) VALUES (?, ?, ?, ?, ?, ?)"
@@ -265,16 +250,8 @@ ts_member_put(struct tracker_store *ts, const char *grp, const char *grp_inc,
 	sqlite3_bind_text(q, 2, grp_inc, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, user, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, user_inc, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && !ts_stamp_less(
-	    (uint64_t)sqlite3_column_int64(q, 0),
-	    (const char *)sqlite3_column_text(q, 1), st->t_ms, st->origin)) {
-		sqlite3_reset(q);
-		return (0);
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (ts_db_error(ts, err));
+	if ((rc = ts_stamp_wins(ts, q, st, TS_LAST_WINS, NULL, err)) <= 0)
+		return (rc);
 	q = ts_sql(ts, "INSERT INTO members (grp, grp_inc, user, user_inc,"
 	    " state, t_ms, origin) VALUES (?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT (grp, grp_inc, user, user_inc) DO UPDATE SET"

@@ -547,16 +547,8 @@ ts_file_put(struct tracker_store *ts, const char *id, const char *name,
 
 	q = ts_sql(ts, "SELECT t_ms, origin FROM files WHERE file_id = ?");
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && !ts_stamp_less(st->t_ms, st->origin,
-	    (uint64_t)sqlite3_column_int64(q, 0),
-	    (const char *)sqlite3_column_text(q, 1))) {
-		sqlite3_reset(q);
-		return (0);
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (ts_db_error(ts, err));
+	if ((rc = ts_stamp_wins(ts, q, st, TS_FIRST_WINS, NULL, err)) <= 0)
+		return (rc);
 	q = ts_sql(ts, "INSERT INTO files (file_id, name, size, piece_size,"
 	    " pieces, grp, grp_inc, t_ms, origin)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -598,16 +590,8 @@ ts_seeder_put(struct tracker_store *ts, const char *id, const char *addr,
 	    " WHERE file_id = ? AND addr = ?");
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, addr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && !ts_stamp_less(
-	    (uint64_t)sqlite3_column_int64(q, 0),
-	    (const char *)sqlite3_column_text(q, 1), st->t_ms, st->origin)) {
-		sqlite3_reset(q);
-		return (0);
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (ts_db_error(ts, err));
+	if ((rc = ts_stamp_wins(ts, q, st, TS_LAST_WINS, NULL, err)) <= 0)
+		return (rc);
 	q = ts_sql(ts, "INSERT INTO seeders (file_id, addr, live, last_seen,"
 	    " t_ms, origin) VALUES (?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT (file_id, addr) DO UPDATE SET live = excluded.live,"

@@ -148,6 +148,19 @@ int		 ts_event(struct tracker_store *ts, uint64_t now_ms,
 void		 ts_inc(char *inc, uint64_t t_ms, const char *origin);
 int		 ts_stamp_less(uint64_t t1, const char *o1, uint64_t t2,
 		     const char *o2);
+/*
+ * Step q, a prepared "SELECT t_ms, origin ..." with its keys bound, and
+ * say whether a write stamped st goes ahead: TS_FIRST_WINS (entities:
+ * users, groups, files) only if no row exists or st is earlier;
+ * TS_LAST_WINS (memberships, seeders) only if none exists or st is
+ * later.  Returns 1 (write it; *existed, if not NULL, says whether a
+ * row was there), 0 (keep the row), or -1 with MT_E_DB.  Resets q.
+ */
+#define TS_FIRST_WINS	1
+#define TS_LAST_WINS	2
+int		 ts_stamp_wins(struct tracker_store *ts,
+		     struct sqlite3_stmt *q, const struct ts_stamp *st,
+		     int rule, int *existed, struct mt_err *err);
 void		 ts_touch(struct tracker_store *ts, const char *file_id);
 void		 ts_pend_seeder(struct tracker_store *ts, const char *id,
 		     const char *addr, int live, uint64_t last_seen,

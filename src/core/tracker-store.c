@@ -196,6 +196,29 @@ ts_stamp_less(uint64_t t1, const char *o1, uint64_t t2, const char *o2)
 	return (strcmp(o1, o2) < 0);
 }
 
+int
+ts_stamp_wins(struct tracker_store *ts, struct sqlite3_stmt *q,
+    const struct ts_stamp *st, int rule, int *existed, struct mt_err *err)
+{
+	int	rc, wins = 1;
+
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		uint64_t	 t = (uint64_t)sqlite3_column_int64(q, 0);
+		const char	*o = (const char *)sqlite3_column_text(q, 1);
+
+		wins = rule == TS_FIRST_WINS ?
+		    ts_stamp_less(st->t_ms, st->origin, t, o) :
+		    ts_stamp_less(t, o, st->t_ms, st->origin);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (ts_db_error(ts, err));
+	if (existed != NULL)
+		*existed = rc == SQLITE_ROW;
+	return (wins);
+}
+
 /* ---- database helpers ---- */
 
 int
