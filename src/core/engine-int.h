@@ -20,8 +20,14 @@
 #include "storage.h"
 
 union message;
+struct upsched;
 
-#define TRANSFER_DEPTH		6	/* piece requests in flight/session */
+#define TRANSFER_DEPTH		6	/* max requests in flight/session */
+#define TRANSFER_PEER_SESSIONS	4	/* at most, to one peer */
+#define TRANSFER_SPREAD		8	/* sessions shared out over few
+					   peers (one each when more) */
+#define TRANSFER_OFFERS		2	/* initial seeding: pieces shown
+					   per connection */
 #define TRANSFER_TIMEOUT_MS	10000	/* a reply must progress by then */
 #define TRANSFER_CONNECT_MS	3000
 #define TRANSFER_STRIKES_MAX	3	/* bad pieces before a ban */
@@ -32,6 +38,12 @@ union message;
 #define ENGINE_IO_RETRY_MS	10000	/* after a local write error */
 #define ENGINE_FLUSH_PIECES	64
 #define ENGINE_SEEDERS_MS	15000	/* refresh the peer list while down */
+#define ENGINE_SEEDERS_FEW_MS	1000	/* ... while it is short */
+#define ENGINE_DEFAULT_DEPTH	1	/* requests in flight per session */
+#define ENGINE_IDLE_MS		1000	/* session without work waits */
+#define ENGINE_UPLOAD_STREAMS	2	/* pieces sent at once (upsched) */
+#define ENGINE_UPLOAD_QUEUE	4	/* requests waiting for a turn
+					   before a sent piece is refused */
 #define ENGINE_BACKOFF_MAX_S	30
 #define ENGINE_ASK_MIN_MS	1000	/* seeders queries at most 1/s */
 
@@ -56,6 +68,8 @@ struct eng_peer {
 	int			 banned;
 	int			 busy;		/* refused: no slot */
 	int			 listed;	/* in the last tracker reply */
+	int			 incoming;	/* it connected to us for this
+						   file (its hello.listen) */
 	int			 stale;		/* bits may be out of date */
 	uint64_t		 retry_ms;	/* not before (monotonic) */
 	struct rate		 down;
@@ -105,6 +119,19 @@ struct torrent {
 	uint32_t		 pieces_fetched;	/* lock */
 	uint32_t		 pieces_bad;		/* lock */
 	uint32_t		 pieces_dup;		/* lock: endgame losers */
+	/*
+	 * Uploads.  sent[i]: copies of piece i we sent (saturating).
+	 * Initial seeding (superseed: a file we shared, while some piece
+	 * was never sent): each upload connection is shown only
+	 * TRANSFER_OFFERS pieces, never sent before and shown to as few
+	 * others as possible (offered[i] connections show piece i), so
+	 * that every piece leaves once before any leaves twice.
+	 */
+	uint16_t		*sent;		/* lock */
+	uint8_t			*offered;	/* lock */
+	uint32_t		 nunsent;	/* lock: pieces with sent 0 */
+	uint32_t		 offer_next;	/* lock: where picking resumes */
+	int			 superseed;	/* lock */
 	struct torrent		*next;		/* engine.lock */
 };
 
@@ -116,9 +143,16 @@ struct upconn {
 	pthread_t		 thread;
 	atomic_int		 done;		/* thread finished */
 	char			 addr[NET_ADDR_MAX]; /* immutable */
+	char			 listen[NET_ADDR_MAX]; /* owner: its address
+						   and hello.listen's port */
 	pthread_mutex_t		 lock;
 	struct torrent		*subs[TRANSFER_SUBS_MAX]; /* owner; refs */
 	unsigned		 nsubs;		/* lock */
+	/* Initial seeding: the pieces shown on each subscription. */
+	uint32_t		 offer[TRANSFER_SUBS_MAX][TRANSFER_OFFERS];
+	uint8_t			 noffer[TRANSFER_SUBS_MAX];	/* lock */
+	uint8_t			 reveal[TRANSFER_SUBS_MAX];	/* lock: send
+						   the whole bitfield */
 	uint64_t		*haves;		/* lock: (sub << 32) | index */
 	size_t			 nhaves, haves_cap; /* lock */
 	uint64_t		 sent;		/* lock */
@@ -139,6 +173,10 @@ struct engine {
 	char			 state_dir[4096];
 	unsigned		 workers;
 	unsigned		 slots;
+	unsigned		 depth;		/* requests in flight/session */
+	unsigned		 idle_ms;	/* session without work waits */
+	unsigned		 queue_max;	/* upload requests waiting */
+	struct upsched		*us;		/* upload turns */
 	int			 lfd;		/* accept thread */
 	int			 lockfd;	/* flock on state_dir/lock */
 	int			 stop_pipe[2];	/* readable once stopping */
@@ -180,6 +218,10 @@ void		 engine_wake(struct engine *e);
 void		 transfer_worker(void *arg);
 void		*transfer_accept_main(void *arg);
 void		 transfer_reap(struct engine *e, int all);
+void		 transfer_queue_have(struct upconn *u, unsigned k,
+		     uint32_t index);
+/* Initial seeding: replace sent offers on every connection of t. */
+void		 transfer_offer_refill(struct engine *e, struct torrent *t);
 int		 transfer_send_msg(int fd, const union message *m,
 		     uint64_t deadline_ms, struct mt_err *err);
 

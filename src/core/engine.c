@@ -40,6 +40,7 @@
 #include "snapshot.h"
 #include "storage.h"
 #include "tracker-client.h"
+#include "upsched.h"
 #include "xmalloc.h"
 
 static void	*engine_house_main(void *);
@@ -218,6 +219,9 @@ torrent_create(struct engine *e, const struct metainfo *mi, const char *meta,
 	    ((uint64_t)(uintptr_t)t << 7);
 	seed ^= (uint64_t)mi->file_id[0] << 24 | mi->file_id[1];
 	picker_init(&t->pk, mi->npieces, seed);
+	t->sent = xcalloc((size_t)mi->npieces + 1, sizeof *t->sent);
+	t->offered = xcalloc((size_t)mi->npieces + 1, 1);
+	t->nunsent = mi->npieces;
 	t->tc = torrent_trackers(e, mi);
 	return (t);
 }
@@ -237,6 +241,8 @@ torrent_free(struct torrent *t)
 	storage_close(&t->st);
 	tracker_client_free(t->tc);
 	picker_done(&t->pk);
+	free(t->sent);
+	free(t->offered);
 	metainfo_done(&t->mi);
 	free(t->meta);
 	pthread_mutex_destroy(&t->lock);
@@ -324,7 +330,6 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 	struct mt_err	 err;
 	unsigned	 k;
 	int		 complete = 0, first, flush;
-	size_t		 n;
 
 	pthread_mutex_lock(&t->lock);
 	if (!picker_set_have(&t->pk, index)) {
@@ -347,14 +352,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 		for (k = 0; k < u->nsubs; k++) {
 			if (u->subs[k] != t)
 				continue;
-			if (u->nhaves == u->haves_cap) {
-				n = u->haves_cap ? u->haves_cap * 2 : 64;
-				u->haves = xreallocarray(u->haves, n,
-				    sizeof *u->haves);
-				u->haves_cap = n;
-			}
-			u->haves[u->nhaves++] = ((uint64_t)k << 32) | index;
-			(void)write(u->evfd, "h", 1);
+			transfer_queue_have(u, k, index);
 			break;
 		}
 		pthread_mutex_unlock(&u->lock);
@@ -525,7 +523,8 @@ engine_seeders(struct engine *e, struct torrent *t, uint64_t now)
 		p->listed = 1;
 	}
 	for (p = t->peers; p != NULL; p = p->next) {
-		if (!p->banned && (p->listed || p->sessions > 0))
+		if (!p->banned && (p->listed || p->sessions > 0 ||
+		    p->incoming))
 			usable++;
 	}
 	t->want_peers = 0;
@@ -539,8 +538,14 @@ engine_seeders(struct engine *e, struct torrent *t, uint64_t now)
 			t->backoff_s = ENGINE_BACKOFF_MAX_S;
 		t->peers_ms = now + t->backoff_s * 1000ULL;
 	} else {
+		/*
+		 * While we know fewer peers than we have workers, look
+		 * for more every second: in a swarm that starts together,
+		 * the others register within moments.
+		 */
 		t->backoff_s = 0;
-		t->peers_ms = now + ENGINE_SEEDERS_MS;
+		t->peers_ms = now + (usable < e->workers ?
+		    ENGINE_SEEDERS_FEW_MS : ENGINE_SEEDERS_MS);
 	}
 	engine_wake(e);
 	engine_changed(e);
@@ -613,8 +618,12 @@ engine_house_main(void *arg)
 			want = t->state == TORRENT_DOWNLOADING &&
 			    (now >= t->peers_ms || (t->want_peers &&
 			    now >= t->asked_ms + ENGINE_ASK_MIN_MS));
-			add = t->pk.nhave > 0 && !t->seeder_added &&
-			    t->state != TORRENT_ERROR;
+			/*
+			 * Register at once, before the first piece: the
+			 * others find us and our `have`s reach them as
+			 * soon as we verify a piece.
+			 */
+			add = !t->seeder_added && t->state != TORRENT_ERROR;
 			pthread_mutex_unlock(&t->lock);
 			if (add) {
 				memset(&req, 0, sizeof req);
@@ -742,6 +751,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 
 	if (r->role == PEERDB_ROLE_SEED || *r->dir == '\0') {
 		t->state = TORRENT_SEEDING;
+		t->superseed = *r->dir == '\0';	/* our own share */
 		if (storage_open_final(&t->st, NULL, r->data_path, t->mi.size,
 		    &err) != 0)
 			goto error;
@@ -874,6 +884,10 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	e->workers = cfg->workers ? cfg->workers : ENGINE_DEFAULT_WORKERS;
 	e->slots = cfg->upload_slots ? cfg->upload_slots :
 	    ENGINE_DEFAULT_SLOTS;
+	e->depth = ENGINE_DEFAULT_DEPTH;
+	e->idle_ms = ENGINE_IDLE_MS;
+	e->us = upsched_create(ENGINE_UPLOAD_STREAMS);
+	e->queue_max = ENGINE_UPLOAD_QUEUE;
 	e->tcall = cfg->tracker_call;
 	e->seed = cfg->seed;
 	e->targ = cfg->tracker_arg;
@@ -955,6 +969,7 @@ fail:
 	if (e->lfd != -1)
 		close(e->lfd);
 	tracker_client_free(e->tc);
+	upsched_free(e->us);
 	peerdb_close(e->db, 0);
 	if (e->lockfd != -1)
 		close(e->lockfd);
@@ -1035,6 +1050,7 @@ engine_stop(struct engine *e)
 		torrent_unref(e, t);
 	}
 	tracker_client_free(e->tc);
+	upsched_free(e->us);
 	peerdb_close(e->db, 1);
 	if (e->lockfd != -1)
 		close(e->lockfd);
@@ -1156,6 +1172,7 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 		goto fail;
 	for (i = 0; i < mi.npieces; i++)
 		picker_set_have(&t->pk, i);
+	t->superseed = 1;
 	t->seeder_added = 1;
 
 	engine_token(e, token, sizeof token);

@@ -23,8 +23,8 @@ union message;
 
 #define ENGINE_TRACKERS_MAX	8
 #define ENGINE_DEFAULT_PORT	6881
-#define ENGINE_DEFAULT_WORKERS	8
-#define ENGINE_DEFAULT_SLOTS	16
+#define ENGINE_DEFAULT_WORKERS	32
+#define ENGINE_DEFAULT_SLOTS	64
 
 struct engine_config {
 	char		 listen[64];		/* HOST:PORT; port 0 = any */

@@ -19,7 +19,6 @@
 
 #include "xmalloc.h"
 
-static uint64_t	picker_rand(struct picker *);
 
 void
 picker_init(struct picker *p, uint32_t npieces, uint64_t seed)
@@ -42,9 +41,8 @@ picker_done(struct picker *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* Next xorshift64 value. */
-static uint64_t
-picker_rand(struct picker *p)
+uint64_t
+picker_random(struct picker *p)
 {
 	uint64_t	x = p->rng;
 
@@ -141,7 +139,7 @@ picker_pick(struct picker *p, const uint8_t *peer_bits,
 			ties = 1;
 		} else if (key == best_key) {
 			ties++;
-			if (picker_rand(p) % ties == 0)
+			if (picker_random(p) % ties == 0)
 				best = i;
 		}
 	}

@@ -79,6 +79,9 @@ uint32_t	 picker_pick(struct picker *p, const uint8_t *peer_bits,
 void		 picker_request(struct picker *p, uint32_t i);
 void		 picker_release(struct picker *p, uint32_t i);
 
+/* The next value of the picker's seeded RNG (xorshift64). */
+uint64_t	 picker_random(struct picker *p);
+
 /*
  * Missing pieces no peer holds (for "unavailable" in the snapshot).
  */

@@ -20,6 +20,9 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -36,6 +39,7 @@
 #include "message.h"
 #include "picker.h"
 #include "pool.h"
+#include "upsched.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -48,7 +52,28 @@
  * connections (slowloris) cannot starve everyone else.
  */
 #define XFER_UP_FIRST_MS	10000
-#define XFER_IDLE_MS		1000	/* session without work waits */
+/*
+ * Upload turns (upsched.h): a request waits for its turn at most
+ * XFER_TURN_MAX_MS (then `busy`, well inside the requester's
+ * TRANSFER_TIMEOUT_MS), flushing `have`s every XFER_TURN_POLL_MS.  A
+ * piece we already sent k times queues as if it came k (at most 4)
+ * times XFER_SENT_PENALTY_MS later: fresh pieces go first, so they are
+ * relayed on at once, and old ones still go within 2 s.
+ */
+#define XFER_TURN_MAX_MS	8000
+#define XFER_BUSY_RETRY_MS	100	/* after a `busy` reply */
+#define XFER_TURN_POLL_MS	50
+#define XFER_SENT_PENALTY_MS	500
+/*
+ * Unsent bytes an upload socket may hold.  Without a bound the kernel
+ * grows the send buffer to megabytes: sendfile() returns (and the turn
+ * ends) seconds before the piece is on the wire, so the scheduler's
+ * order means nothing and a fresh piece waits behind old ones.  This
+ * bounds only what waits to be sent, not what is in flight, so long
+ * round trips still fill the link.  One piece: 128 KiB starved a
+ * 100 Mbit/s link on a busy machine (bench/swarm/results.md).
+ */
+#define XFER_NOTSENT_LOWAT	(512 * 1024)
 
 /* One framed connection, read by exactly one thread. */
 struct xfer_conn {
@@ -73,6 +98,8 @@ struct session {
 	uint8_t			*piece;
 	int			 failed;	/* count a failure */
 	int			 busy;
+	int			 yielded;	/* ended for other peers */
+	uint64_t		 busy_ms;	/* its queue was full: wait */
 };
 
 static int	xfer_recv(struct xfer_conn *, void *, size_t, uint64_t,
@@ -85,6 +112,9 @@ static int	xfer_read_msg(struct xfer_conn *, union message *, uint64_t,
 		    struct mt_err *);
 static int	session_pick(struct engine *, struct torrent **,
 		    struct eng_peer **);
+static unsigned	session_cap(const struct torrent *);
+static uint32_t	session_useful(const struct torrent *,
+		    const struct eng_peer *);
 static void	session_run(struct session *);
 static void	*upconn_main(void *);
 static uint64_t	 xfer_now(void);
@@ -105,6 +135,17 @@ static int	 upconn_send_piece(struct upconn *, struct torrent *,
 static struct torrent *upconn_torrent(struct upconn *, const char *, int *);
 static int	 upconn_handle(struct upconn *, const union message *,
 		    struct mt_err *);
+static int	 upconn_turn(struct upconn *, struct torrent *, uint32_t,
+		    uint64_t *, struct mt_err *);
+static void	 upconn_learn(struct upconn *, struct torrent *);
+static void	 upconn_set_listen(struct upconn *, const char *);
+static int	 upconn_encode_bits(struct torrent *, struct buf *,
+		    struct mt_err *);
+static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t);
+static uint32_t	 offer_pick(struct torrent *, const uint32_t *, unsigned);
+static void	 offer_fill(struct torrent *, struct upconn *, unsigned,
+		    int);
+static void	 offer_drop(struct torrent *, struct upconn *, unsigned);
 
 static uint64_t
 xfer_now(void)
@@ -273,6 +314,51 @@ xfer_read_msg(struct xfer_conn *c, union message *m, uint64_t deadline,
 }
 
 /*
+ * Sessions one peer of t may hold: TRANSFER_SPREAD shared evenly over
+ * the usable peers, at least one, at most TRANSFER_PEER_SESSIONS.  A
+ * session asks for one piece at a time, so a lone seeder still gets
+ * several requests in flight, and in a swarm every peer gets one.
+ * t->lock held.
+ */
+static unsigned
+session_cap(const struct torrent *t)
+{
+	struct eng_peer	*p;
+	unsigned	 usable = 0;
+
+	unsigned	 cap;
+
+	for (p = t->peers; p != NULL; p = p->next) {
+		if (!p->banned && (p->listed || p->known || p->incoming))
+			usable++;
+	}
+	cap = usable ? (TRANSFER_SPREAD + usable - 1) / usable : 1;
+	return (cap < TRANSFER_PEER_SESSIONS ? cap : TRANSFER_PEER_SESSIONS);
+}
+
+/*
+ * How many pieces p could give t now (missing, not in flight, or an
+ * endgame duplicate); UINT32_MAX while its bits are unknown or stale,
+ * so that a session learns them first and every peer is seen, the
+ * seeder included.  t->lock held.
+ */
+static uint32_t
+session_useful(const struct torrent *t, const struct eng_peer *p)
+{
+	uint32_t	i, n = 0;
+
+	if (!p->known || p->bits == NULL || p->stale)
+		return (UINT32_MAX);
+	for (i = 0; i < t->pk.npieces; i++) {
+		if (!picker_bit(t->pk.have, i) && picker_bit(p->bits, i) &&
+		    (t->pk.inflight[i] == 0 || (t->pk.nmissing_free == 0 &&
+		    t->pk.inflight[i] < TRANSFER_ENDGAME_DUP)))
+			n++;
+	}
+	return (n);
+}
+
+/*
  * Choose a (torrent, peer) pair for a new session: a downloading torrent
  * and one of its peers that is not banned or backing off, has (or may
  * have) a piece we need, with the fewest sessions, at most
@@ -284,9 +370,8 @@ session_pick(struct engine *e, struct torrent **tp, struct eng_peer **pp)
 	struct torrent	*t, *bt = NULL;
 	struct eng_peer	*p, *bp = NULL;
 	uint64_t	 now = xfer_now();
-	unsigned	 usable, cap, best = UINT32_MAX;
-	uint32_t	 i;
-	int		 useful;
+	unsigned	 cap, best = UINT32_MAX;
+	uint32_t	 useful, most = 0, ties = 0;
 
 	pthread_mutex_lock(&e->lock);
 	for (t = e->torrents; t != NULL; t = t->next) {
@@ -295,32 +380,28 @@ session_pick(struct engine *e, struct torrent **tp, struct eng_peer **pp)
 			pthread_mutex_unlock(&t->lock);
 			continue;
 		}
-		usable = 0;
-		for (p = t->peers; p != NULL; p = p->next) {
-			if (!p->banned && (p->listed || p->known))
-				usable++;
-		}
-		cap = usable ? (e->workers + usable - 1) / usable : 1;
+		cap = session_cap(t);
 		for (p = t->peers; p != NULL; p = p->next) {
 			if (p->banned || p->retry_ms > now ||
 			    p->sessions >= cap ||
-			    (!p->listed && !p->known) ||
+			    (!p->listed && !p->known && !p->incoming) ||
 			    t->sessions + (bt == t) >= e->workers)
 				continue;
-			/* Unknown or stale bits: connect to learn them. */
-			useful = !p->known || p->bits == NULL || p->stale;
-			for (i = 0; !useful && i < t->pk.npieces; i++) {
-				if (!picker_bit(t->pk.have, i) &&
-				    picker_bit(p->bits, i) &&
-				    (t->pk.inflight[i] == 0 ||
-				    (t->pk.nmissing_free == 0 &&
-				    t->pk.inflight[i] < TRANSFER_ENDGAME_DUP)))
-					useful = 1;
-			}
-			if (!useful)
+			if ((useful = session_useful(t, p)) == 0)
 				continue;
-			if (p->sessions < best) {
+			/*
+			 * Fewest sessions, then the most to give, ties at
+			 * random: peers that all read the same tracker
+			 * list must not all pick the same few.
+			 */
+			if (p->sessions < best || (p->sessions == best &&
+			    useful > most))
+				ties = 0;
+			else if (p->sessions > best || useful < most)
+				continue;
+			if (picker_random(&t->pk) % ++ties == 0) {
 				best = p->sessions;
+				most = useful;
 				bt = t;
 				bp = p;
 			}
@@ -349,7 +430,7 @@ transfer_worker(void *arg)
 	struct timespec	 ts;
 	uint8_t		*piece;
 
-	piece = xmalloc(WIRE_PIECE_SIZE);
+	piece = NULL;	/* allocated with the first session */
 	while (!atomic_load(&e->stopping)) {
 		memset(&s, 0, sizeof s);
 		if (!session_pick(e, &s.t, &s.p)) {
@@ -368,6 +449,8 @@ transfer_worker(void *arg)
 			continue;
 		}
 		s.e = e;
+		if (piece == NULL)
+			piece = xmalloc(WIRE_PIECE_SIZE);
 		s.piece = piece;
 		session_run(&s);
 		torrent_unref(e, s.t);
@@ -431,9 +514,11 @@ session_fill(struct session *s, struct mt_err *err)
 	size_t		 k;
 	int		 rc = 0;
 
+	if (xfer_now() < s->busy_ms)
+		return (0);
 	buf_init(&out, 64 * 1024);
 	pthread_mutex_lock(&t->lock);
-	while (s->qn < TRANSFER_DEPTH && t->state == TORRENT_DOWNLOADING) {
+	while (s->qn < s->e->depth && t->state == TORRENT_DOWNLOADING) {
 		for (k = 0; k < s->qn; k++)
 			ex[k] = s->q[(s->qhead + k) % TRANSFER_DEPTH];
 		i = picker_pick(&t->pk, s->p->bits, ex, s->qn,
@@ -597,13 +682,29 @@ session_msg(struct session *s, const union message *m, struct mt_err *err)
 		if (strcmp(m->have.file_id, t->mi.file_id_hex) == 0)
 			session_have(s, m->have.index);
 		return (0);
+	case MSG_have_reply:
+		/* A new whole bitfield (initial seeding ended). */
+		if (strcmp(m->have_reply.file_id, t->mi.file_id_hex) != 0 ||
+		    m->have_reply.npieces != t->pk.npieces ||
+		    m->have_reply.bitfield.len !=
+		    PICKER_BITFIELD_LEN(t->pk.npieces)) {
+			s->failed = 1;
+			return (mt_err_set(err, MT_E_PROTO,
+			    "bad have_reply"));
+		}
+		session_set_bits(s, m->have_reply.bitfield.p);
+		return (0);
 	case MSG_error:
 		if (s->qn == 0)
 			return (mt_err_set(err, MT_E_PROTO, "unexpected error"));
 		i = session_pop(s, 1);
 		if (m->error.code == MT_E_BUSY) {
-			s->busy = 1;
-			return (mt_err_set(err, MT_E_BUSY, "peer busy"));
+			/*
+			 * Its queue is full: the piece goes back (another
+			 * peer may serve it at once); ask here again soon.
+			 */
+			s->busy_ms = xfer_now() + XFER_BUSY_RETRY_MS;
+			return (0);
 		}
 		if (m->error.code == MT_E_NOTFOUND && t->pk.npieces > i) {
 			/* They no longer have it (or never had). */
@@ -642,7 +743,7 @@ session_run(struct session *s)
 	struct buf	 out;
 	uint64_t	 deadline, now;
 	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
-	int		 fd, idle_ok = 0, done;
+	int		 fd, idle_ok = 0, done, busy;
 
 	mt_err_clear(&err);
 	fd = net_connect(p->addr, TRANSFER_CONNECT_MS, &err);
@@ -714,6 +815,18 @@ session_run(struct session *s)
 		pthread_mutex_unlock(&e->lock);
 		pthread_mutex_lock(&t->lock);
 		done |= p->banned;
+		/*
+		 * More peers became known since this session began:
+		 * give the worker back so that every peer gets its share.
+		 */
+		if (!done && p->sessions > session_cap(t) &&
+		    s->qn == 0) {
+			/* Counted off now, so that only the extra ones go. */
+			p->sessions--;
+			t->sessions--;
+			s->yielded = 1;
+			done = idle_ok = 1;
+		}
 		pthread_mutex_unlock(&t->lock);
 		if (done)
 			break;
@@ -728,9 +841,17 @@ session_run(struct session *s)
 			pthread_mutex_unlock(&t->lock);
 			if (idle_ok)
 				break;	/* complete (or failed): done here */
-			/* Nothing to ask: listen for `have` a while. */
-			if (net_wait(fd, POLLIN, now + XFER_IDLE_MS,
-			    s->c.cancel, &err) != 0) {
+			/*
+			 * Nothing to ask (or the peer is busy): listen for
+			 * `have` a while.
+			 */
+			busy = now < s->busy_ms;
+			if (net_wait(fd, POLLIN, busy ? s->busy_ms :
+			    now + e->idle_ms, s->c.cancel, &err) != 0) {
+				if (busy && err.code == MT_E_TIMEOUT) {
+					mt_err_clear(&err);
+					continue;
+				}
 				idle_ok = 1;
 				break;
 			}
@@ -766,8 +887,10 @@ out:
 		s->qhead = (s->qhead + 1) % TRANSFER_DEPTH;
 		s->qn--;
 	}
-	p->sessions--;
-	t->sessions--;
+	if (!s->yielded) {
+		p->sessions--;
+		t->sessions--;
+	}
 	if (s->busy) {
 		p->busy = 1;
 		p->retry_ms = now + 1000;
@@ -844,6 +967,8 @@ transfer_accept_main(void *arg)
 		fd = accept4(e->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1)
 			continue;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT,
+		    &(int){ XFER_NOTSENT_LOWAT }, sizeof(int));
 		transfer_reap(e, 0);
 		if (net_peer_ip(fd, ip, sizeof ip) != 0)
 			strlcpy(ip, "?", sizeof ip);
@@ -887,15 +1012,59 @@ transfer_accept_main(void *arg)
 	return (NULL);
 }
 
-/* Write queued `have` notifications. */
+/*
+ * Queue a `have` of piece index on subscription k and wake the owner
+ * (u->lock held).
+ */
+void
+transfer_queue_have(struct upconn *u, unsigned k, uint32_t index)
+{
+	size_t	n;
+
+	if (u->nhaves == u->haves_cap) {
+		n = u->haves_cap ? u->haves_cap * 2 : 64;
+		u->haves = xreallocarray(u->haves, n, sizeof *u->haves);
+		u->haves_cap = n;
+	}
+	u->haves[u->nhaves++] = ((uint64_t)k << 32) | index;
+	(void)write(u->evfd, &(uint64_t){ 1 }, sizeof(uint64_t));
+}
+
+/* Encode a have_reply with t's whole bitfield into out. */
+static int
+upconn_encode_bits(struct torrent *t, struct buf *out, struct mt_err *err)
+{
+	union message	 r;
+	uint8_t		*bits;
+	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
+	int		 rc;
+
+	bits = xmalloc(blen + 1);
+	pthread_mutex_lock(&t->lock);
+	memcpy(bits, t->pk.have, blen);
+	pthread_mutex_unlock(&t->lock);
+	memset(&r, 0, sizeof r);
+	r.type = MSG_have_reply;
+	r.have_reply.file_id = t->mi.file_id_hex;
+	r.have_reply.npieces = t->pk.npieces;
+	r.have_reply.bitfield.p = bits;
+	r.have_reply.bitfield.len = (uint32_t)blen;
+	rc = message_encode(&r, out, err);
+	free(bits);
+	return (rc);
+}
+
+/* Write queued `have` notifications and whole bitfields. */
 static int
 upconn_flush_haves(struct upconn *u, struct mt_err *err)
 {
 	union message	 m;
 	struct buf	 out;
 	uint64_t	*v = NULL;
+	uint8_t		 reveal[TRANSFER_SUBS_MAX];
 	size_t		 n, i;
-	int		 rc = 0;
+	unsigned	 k, nsubs;
+	int		 rc = 0, any = 0;
 
 	pthread_mutex_lock(&u->lock);
 	n = u->nhaves;
@@ -904,10 +1073,20 @@ upconn_flush_haves(struct upconn *u, struct mt_err *err)
 		memcpy(v, u->haves, n * sizeof *v);
 		u->nhaves = 0;
 	}
+	nsubs = u->nsubs;
+	for (k = 0; k < nsubs; k++) {
+		reveal[k] = u->reveal[k];
+		any |= reveal[k];
+		u->reveal[k] = 0;
+	}
 	pthread_mutex_unlock(&u->lock);
-	if (n == 0)
+	if (n == 0 && !any)
 		return (0);
 	buf_init(&out, WIRE_FRAME_MAX);
+	for (k = 0; k < nsubs && rc == 0; k++) {
+		if (reveal[k])
+			rc = upconn_encode_bits(u->subs[k], &out, err);
+	}
 	for (i = 0; i < n && rc == 0; i++) {
 		memset(&m, 0, sizeof m);
 		m.type = MSG_have;
@@ -1012,11 +1191,14 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 	union message	 r;
 	uint8_t		*bits;
 	uint32_t	 n;
+	uint64_t	 ticket;
 	size_t		 blen;
+	unsigned	 k, i;
 	int		 sub, has, dead, rc;
 
 	switch (m->type) {
 	case MSG_hello:
+		upconn_set_listen(u, m->hello.listen);
 		memset(&r, 0, sizeof r);
 		r.type = MSG_hello;
 		r.hello.version = MSG_PROTO_VERSION;
@@ -1047,10 +1229,16 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			return (xfer_send_error(u->fd, MT_E_NOTFOUND,
 			    "not shared"));
 		}
+		upconn_learn(u, t);
+		/* Under e->lock: offers change only under it (refill). */
+		pthread_mutex_lock(&e->lock);
 		if (!sub) {
 			pthread_mutex_lock(&u->lock);
 			if (u->nsubs < TRANSFER_SUBS_MAX) {
-				u->subs[u->nsubs++] = t;	/* keeps ref */
+				u->subs[u->nsubs] = t;	/* keeps ref */
+				u->noffer[u->nsubs] = 0;
+				u->reveal[u->nsubs] = 0;
+				u->nsubs++;
 				sub = 1;
 			}
 			pthread_mutex_unlock(&u->lock);
@@ -1058,9 +1246,20 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		pthread_mutex_lock(&t->lock);
 		n = t->pk.npieces;
 		blen = PICKER_BITFIELD_LEN(n);
-		bits = xmalloc(blen + 1);
-		memcpy(bits, t->pk.have, blen);
+		bits = xcalloc(blen + 1, 1);
+		pthread_mutex_lock(&u->lock);
+		for (k = 0; k < u->nsubs && u->subs[k] != t; k++)
+			;
+		if (t->superseed && sub && k < u->nsubs) {
+			/* Initial seeding: show only this link's offers. */
+			offer_fill(t, u, k, 0);
+			for (i = 0; i < u->noffer[k]; i++)
+				picker_bit_set(bits, u->offer[k][i]);
+		} else
+			memcpy(bits, t->pk.have, blen);
+		pthread_mutex_unlock(&u->lock);
 		pthread_mutex_unlock(&t->lock);
+		pthread_mutex_unlock(&e->lock);
 		memset(&r, 0, sizeof r);
 		r.type = MSG_have_reply;
 		r.have_reply.file_id = t->mi.file_id_hex;
@@ -1094,11 +1293,19 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		else if (!has)
 			rc = xfer_send_error(u->fd, MT_E_NOTFOUND,
 			    "piece not verified");
-		else {
+		else if ((rc = upconn_turn(u, t,
+		    (uint32_t)m->piece_request.index, &ticket, err)) != 0) {
+			if (rc > 0)	/* waited too long: ask elsewhere */
+				rc = xfer_send_error(u->fd, MT_E_BUSY, "busy");
+		} else {
 			n = metainfo_piece_len(&t->mi,
 			    (uint32_t)m->piece_request.index);
 			rc = upconn_send_piece(u, t,
 			    (uint32_t)m->piece_request.index, err);
+			upsched_leave(e->us, ticket);
+			if (rc == 0)
+				upconn_sent(u, t,
+				    (uint32_t)m->piece_request.index);
 			if (rc == 0) {
 				uint64_t now = xfer_now();
 
@@ -1120,6 +1327,241 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		return (mt_err_set(err, MT_E_PROTO, "unexpected %s",
 		    message_name(m->type)));
 	}
+}
+
+/*
+ * Remember where the peer on u listens: the address it connected from
+ * and the port of its hello.listen (never a host it names, so a peer
+ * cannot point us at a third party).
+ */
+static void
+upconn_set_listen(struct upconn *u, const char *listen)
+{
+	char		host[NET_ADDR_MAX];
+	uint16_t	port;
+
+	u->listen[0] = '\0';
+	if (listen == NULL || net_parse_addr(listen, host, sizeof host,
+	    &port, 0, NULL) != 0 || strcmp(u->addr, "?") == 0)
+		return;
+	if ((size_t)snprintf(u->listen, sizeof u->listen,
+	    strchr(u->addr, ':') != NULL ? "[%s]:%u" : "%s:%u", u->addr,
+	    port) >= sizeof u->listen)
+		u->listen[0] = '\0';
+}
+
+/*
+ * A peer asked about t: while we download t, it is a source too (it
+ * may hold pieces we lack, or get them soon), even before the tracker
+ * lists it.
+ */
+static void
+upconn_learn(struct upconn *u, struct torrent *t)
+{
+	struct engine	*e = u->e;
+	struct eng_peer	*p;
+	int		 added = 0;
+
+	if (u->listen[0] == '\0' || strcmp(u->listen, e->listen) == 0)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (t->state == TORRENT_DOWNLOADING) {
+		for (p = t->peers; p != NULL; p = p->next) {
+			if (strcmp(p->addr, u->listen) == 0)
+				break;
+		}
+		if (p == NULL) {
+			p = xcalloc(1, sizeof *p);
+			strlcpy(p->addr, u->listen, sizeof p->addr);
+			p->next = t->peers;
+			t->peers = p;
+			added = 1;
+		}
+		if (!p->incoming)
+			added = 1;
+		p->incoming = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (added) {
+		engine_wake(e);
+		engine_changed(e);
+	}
+}
+
+/*
+ * Wait for an upload turn for piece index of t (upsched.h), flushing
+ * `have`s meanwhile.  0: granted (*ticket must leave); 1: waited too
+ * long; -1: connection error or stopping.
+ */
+static int
+upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
+    uint64_t *ticket, struct mt_err *err)
+{
+	struct engine	*e = u->e;
+	uint64_t	 now = xfer_now(), key;
+	unsigned	 sent, active, waiting;
+
+	pthread_mutex_lock(&t->lock);
+	sent = t->sent[index];
+	pthread_mutex_unlock(&t->lock);
+	/*
+	 * A full queue turns away a piece we already sent: the requester
+	 * may get it from a peer with a shorter queue.  A piece never
+	 * sent only we can give, so it always waits its turn.
+	 */
+	upsched_counts(e->us, &active, &waiting);
+	if (sent > 0 && waiting >= e->queue_max)
+		return (1);
+	key = now + (uint64_t)(sent < 4 ? sent : 4) * XFER_SENT_PENALTY_MS;
+	*ticket = upsched_enter(e->us, key);
+	while (!upsched_wait(e->us, *ticket, XFER_TURN_POLL_MS)) {
+		if (atomic_load(&e->stopping)) {
+			upsched_leave(e->us, *ticket);
+			return (mt_err_set(err, MT_E_NET, "stopping"));
+		}
+		if (upconn_flush_haves(u, err) != 0) {
+			upsched_leave(e->us, *ticket);
+			return (-1);
+		}
+		if (xfer_now() - now > XFER_TURN_MAX_MS) {
+			upsched_leave(e->us, *ticket);
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/* Piece index of t went out on u: count it, move initial seeding on. */
+static void
+upconn_sent(struct upconn *u, struct torrent *t, uint32_t index)
+{
+	int	superseed;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->sent[index] == 0 && t->nunsent > 0)
+		t->nunsent--;
+	if (t->sent[index] < UINT16_MAX)
+		t->sent[index]++;
+	superseed = t->superseed;
+	pthread_mutex_unlock(&t->lock);
+	if (superseed)
+		transfer_offer_refill(u->e, t);
+}
+
+/*
+ * Initial seeding: a piece to show on one more connection: never sent,
+ * shown by the fewest connections, not in not[0..n), searching on from
+ * where the last search stopped so offers spread over the file.
+ * PICKER_NONE if every piece was sent.  t->lock held.
+ */
+static uint32_t
+offer_pick(struct torrent *t, const uint32_t *not, unsigned n)
+{
+	uint32_t	i, k, np = t->pk.npieces, best = PICKER_NONE;
+	unsigned	j;
+
+	for (k = 0; k < np; k++) {
+		i = (t->offer_next + k) % np;
+		if (t->sent[i] != 0 || !picker_has(&t->pk, i))
+			continue;
+		for (j = 0; j < n && not[j] != i; j++)
+			;
+		if (j < n)
+			continue;
+		if (best == PICKER_NONE || t->offered[i] < t->offered[best]) {
+			best = i;
+			if (t->offered[i] == 0)
+				break;
+		}
+	}
+	if (best != PICKER_NONE)
+		t->offer_next = (best + 1) % np;
+	return (best);
+}
+
+/*
+ * Drop subscription k's offers that were sent (by any connection) and
+ * show new pieces up to TRANSFER_OFFERS; with queue, tell the peer of
+ * the new ones with `have`.  t->lock and u->lock held.
+ */
+static void
+offer_fill(struct torrent *t, struct upconn *u, unsigned k, int queue)
+{
+	uint32_t	i;
+	unsigned	j;
+
+	for (j = 0; j < u->noffer[k];) {
+		i = u->offer[k][j];
+		if (t->sent[i] != 0) {
+			if (t->offered[i] > 0)
+				t->offered[i]--;
+			u->offer[k][j] = u->offer[k][--u->noffer[k]];
+		} else
+			j++;
+	}
+	while (u->noffer[k] < TRANSFER_OFFERS) {
+		i = offer_pick(t, u->offer[k], u->noffer[k]);
+		if (i == PICKER_NONE)
+			break;
+		if (t->offered[i] < UINT8_MAX)
+			t->offered[i]++;
+		u->offer[k][u->noffer[k]++] = i;
+		if (queue)
+			transfer_queue_have(u, k, i);
+	}
+}
+
+/* Give back subscription k's offers.  t->lock and u->lock held. */
+static void
+offer_drop(struct torrent *t, struct upconn *u, unsigned k)
+{
+	unsigned	j;
+
+	for (j = 0; j < u->noffer[k]; j++) {
+		if (t->offered[u->offer[k][j]] > 0)
+			t->offered[u->offer[k][j]]--;
+	}
+	u->noffer[k] = 0;
+}
+
+void
+transfer_offer_refill(struct engine *e, struct torrent *t)
+{
+	struct upconn	*u;
+	unsigned	 k;
+	int		 done;
+
+	pthread_mutex_lock(&e->lock);
+	pthread_mutex_lock(&t->lock);
+	if (!t->superseed) {
+		pthread_mutex_unlock(&t->lock);
+		pthread_mutex_unlock(&e->lock);
+		return;
+	}
+	/* Every piece went out once: from now on show everything. */
+	done = t->nunsent == 0;
+	if (done) {
+		t->superseed = 0;
+		log_info("%s: every piece sent once; initial seeding done",
+		    t->mi.name);
+	}
+	for (u = e->ups; u != NULL; u = u->next) {
+		pthread_mutex_lock(&u->lock);
+		for (k = 0; k < u->nsubs; k++) {
+			if (u->subs[k] != t)
+				continue;
+			if (done) {
+				offer_drop(t, u, k);
+				u->reveal[k] = 1;
+				(void)write(u->evfd, &(uint64_t){ 1 },
+				    sizeof(uint64_t));
+			} else
+				offer_fill(t, u, k, 1);
+		}
+		pthread_mutex_unlock(&u->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&e->lock);
 }
 
 static void *
@@ -1173,8 +1615,15 @@ upconn_main(void *arg)
 	}
 	if (err.code != MT_E_OK && err.code != MT_E_NET)
 		log_debug("%s: %s: %s", __func__, u->addr, err.msg);
-	/* Unsubscribe before the references go. */
+	/* Unsubscribe (and give back offers) before the references go. */
 	pthread_mutex_lock(&e->lock);
+	for (k = 0; k < u->nsubs; k++) {
+		pthread_mutex_lock(&u->subs[k]->lock);
+		pthread_mutex_lock(&u->lock);
+		offer_drop(u->subs[k], u, k);
+		pthread_mutex_unlock(&u->lock);
+		pthread_mutex_unlock(&u->subs[k]->lock);
+	}
 	pthread_mutex_lock(&u->lock);
 	u->nhaves = 0;
 	k = u->nsubs;
