@@ -2,8 +2,8 @@
  * check_upsched.c: the upload scheduler.  At most `streams` turns run
  * at once; a free turn goes to the lowest key, ties to the oldest
  * ticket; a waiter that times out keeps its place; leaving a queue
- * frees nothing it did not hold; and a turn ended on one thread wakes
- * a waiter blocked on another.
+ * frees nothing it did not hold; a turn ended on one thread wakes a
+ * waiter blocked on another; and a poke ends one wait early.
  */
 #include "config.h"
 
@@ -131,6 +131,25 @@ START_TEST(test_wakes_blocked_waiter)
 }
 END_TEST
 
+START_TEST(test_poke)
+{
+	struct upsched	*us = upsched_create(1);
+	uint64_t	 a, b;
+
+	a = upsched_enter(us, 1);
+	b = upsched_enter(us, 2);
+	ck_assert_int_eq(upsched_wait(us, a, 0), 1);
+	/* A poke ends one wait early (not granted) and is used up. */
+	upsched_poke(us, b);
+	ck_assert_int_eq(upsched_wait(us, b, 5000), 0);
+	ck_assert_int_eq(upsched_wait(us, b, 0), 0);
+	upsched_leave(us, a);
+	ck_assert_int_eq(upsched_wait(us, b, 0), 1);
+	upsched_leave(us, b);
+	upsched_free(us);
+}
+END_TEST
+
 static Suite *
 upsched_suite(void)
 {
@@ -142,6 +161,7 @@ upsched_suite(void)
 	tcase_add_test(tc, test_lowest_key_first);
 	tcase_add_test(tc, test_leave_waiting);
 	tcase_add_test(tc, test_wakes_blocked_waiter);
+	tcase_add_test(tc, test_poke);
 	suite_add_tcase(s, tc);
 	return (s);
 }

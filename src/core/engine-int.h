@@ -156,6 +156,7 @@ struct upconn {
 	uint64_t		*haves;		/* lock: (sub << 32) | index */
 	size_t			 nhaves, haves_cap; /* lock */
 	uint64_t		 sent;		/* lock */
+	uint64_t		 ticket;	/* lock: upload turn awaited */
 	struct rate		 up;		/* lock */
 	struct upconn		*next;		/* engine.lock */
 };
@@ -165,7 +166,8 @@ typedef int engine_tracker_fn(void *arg, const union message *req,
 
 struct engine {
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;		/* house and idle workers */
+	pthread_cond_t		 cond;		/* house */
+	pthread_cond_t		 wcond;		/* idle workers */
 	atomic_int		 stopping;
 	char			 listen[64];	/* immutable */
 	char			 embedded[264];	/* immutable; "" if none */

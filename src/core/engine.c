@@ -119,6 +119,8 @@ engine_wake(struct engine *e)
 	pthread_mutex_lock(&e->lock);
 	e->wake = 1;
 	pthread_cond_broadcast(&e->cond);
+	/* One idle worker looks; if it finds work it wakes the next. */
+	pthread_cond_signal(&e->wcond);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -269,6 +271,7 @@ engine_add(struct engine *e, struct torrent *t, struct mt_err *err)
 	t->want_peers = 1;
 	e->wake = 1;
 	pthread_cond_broadcast(&e->cond);
+	pthread_cond_signal(&e->wcond);
 	pthread_mutex_unlock(&e->lock);
 	engine_changed(e);
 	return (0);
@@ -876,6 +879,7 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&e->cond, &ca);
+	pthread_cond_init(&e->wcond, &ca);
 	pthread_condattr_destroy(&ca);
 	e->lfd = -1;
 	e->lockfd = -1;
@@ -1025,6 +1029,9 @@ engine_stop(struct engine *e)
 	atomic_store(&e->stopping, 1);
 	(void)write(e->stop_pipe[1], "s", 1);
 	engine_wake(e);
+	pthread_mutex_lock(&e->lock);
+	pthread_cond_broadcast(&e->wcond);
+	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->accept, NULL);
 	pthread_join(e->house, NULL);
 	pool_free(e->pool);
@@ -1060,6 +1067,7 @@ engine_stop(struct engine *e)
 		close(e->ev_pipe[i]);
 	}
 	pthread_cond_destroy(&e->cond);
+	pthread_cond_destroy(&e->wcond);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->tlock);
 	free(e);

@@ -55,14 +55,14 @@
 /*
  * Upload turns (upsched.h): a request waits for its turn at most
  * XFER_TURN_MAX_MS (then `busy`, well inside the requester's
- * TRANSFER_TIMEOUT_MS), flushing `have`s every XFER_TURN_POLL_MS.  A
+ * TRANSFER_TIMEOUT_MS), flushing `have`s as they come (upsched_poke()).  A
  * piece we already sent k times queues as if it came k (at most 4)
  * times XFER_SENT_PENALTY_MS later: fresh pieces go first, so they are
  * relayed on at once, and old ones still go within 2 s.
  */
 #define XFER_TURN_MAX_MS	8000
 #define XFER_BUSY_RETRY_MS	100	/* after a `busy` reply */
-#define XFER_TURN_POLL_MS	50
+#define XFER_TURN_POLL_MS	1000
 #define XFER_SENT_PENALTY_MS	500
 /*
  * Unsent bytes an upload socket may hold.  Without a bound the kernel
@@ -74,6 +74,7 @@
  * 100 Mbit/s link on a busy machine (bench/swarm/results.md).
  */
 #define XFER_NOTSENT_LOWAT	(512 * 1024)
+#define XFER_RCVLOWAT		(128 * 1024)
 
 /* One framed connection, read by exactly one thread. */
 struct xfer_conn {
@@ -85,6 +86,7 @@ struct xfer_conn {
 	uint32_t		 plen;
 	uint8_t			 head[4 + 1 + WIRE_TYPE_MAX + 4];
 	size_t			 headlen;
+	int			 lowat;		/* SO_RCVLOWAT now set */
 };
 
 /* A download session: one torrent, one peer, one connection. */
@@ -142,6 +144,8 @@ static void	 upconn_set_listen(struct upconn *, const char *);
 static int	 upconn_encode_bits(struct torrent *, struct buf *,
 		    struct mt_err *);
 static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t);
+static void	 upconn_wake(struct upconn *);
+static void	 upconn_turn_end(struct upconn *, uint64_t);
 static uint32_t	 offer_pick(struct torrent *, const uint32_t *, unsigned);
 static void	 offer_fill(struct torrent *, struct upconn *, unsigned,
 		    int);
@@ -153,15 +157,27 @@ xfer_now(void)
 	return (net_now_ms());
 }
 
-/* Receive exactly n bytes by the deadline (or until the engine stops). */
+/*
+ * Receive exactly n bytes by the deadline (or until the engine stops).
+ * A large read wakes only when XFER_RCVLOWAT bytes (or the rest) are
+ * there, not for every segment: a piece arriving at a few Mbit/s would
+ * otherwise cost hundreds of wake-ups.
+ */
 static int
 xfer_recv(struct xfer_conn *c, void *p, size_t n, uint64_t deadline,
     struct mt_err *err)
 {
 	uint8_t	*b = p;
 	ssize_t	 r;
+	int	 want;
 
 	while (n > 0) {
+		want = n > XFER_RCVLOWAT ? XFER_RCVLOWAT : (int)n;
+		if (n < 4096)
+			want = 1;
+		if (want != c->lowat && setsockopt(c->fd, SOL_SOCKET,
+		    SO_RCVLOWAT, &want, sizeof want) == 0)
+			c->lowat = want;
 		r = recv(c->fd, b, n, MSG_DONTWAIT);
 		if (r > 0) {
 			b += r;
@@ -241,6 +257,7 @@ xfer_conn_init(struct xfer_conn *c, int fd, int cancel, size_t max)
 {
 	memset(c, 0, sizeof *c);
 	c->fd = fd;
+	c->lowat = 1;
 	c->cancel = cancel;
 	buf_init(&c->rb, max);
 	c->dec = wire_decoder_create();
@@ -337,15 +354,16 @@ session_cap(const struct torrent *t)
 }
 
 /*
- * How many pieces p could give t now (missing, not in flight, or an
- * endgame duplicate); UINT32_MAX while its bits are unknown or stale,
- * so that a session learns them first and every peer is seen, the
- * seeder included.  t->lock held.
+ * How much p could give t now: 0 if none of its pieces is missing here
+ * and free to ask (or an endgame duplicate), else the number of pieces
+ * it holds, so the fullest peers come first; UINT32_MAX while its bits
+ * are unknown or stale, so that a session learns them first and every
+ * peer is seen, the seeder included.  t->lock held.
  */
 static uint32_t
 session_useful(const struct torrent *t, const struct eng_peer *p)
 {
-	uint32_t	i, n = 0;
+	uint32_t	i;
 
 	if (!p->known || p->bits == NULL || p->stale)
 		return (UINT32_MAX);
@@ -353,9 +371,9 @@ session_useful(const struct torrent *t, const struct eng_peer *p)
 		if (!picker_bit(t->pk.have, i) && picker_bit(p->bits, i) &&
 		    (t->pk.inflight[i] == 0 || (t->pk.nmissing_free == 0 &&
 		    t->pk.inflight[i] < TRANSFER_ENDGAME_DUP)))
-			n++;
+			return (p->have + 1);
 	}
-	return (n);
+	return (0);
 }
 
 /*
@@ -383,7 +401,7 @@ session_pick(struct engine *e, struct torrent **tp, struct eng_peer **pp)
 		cap = session_cap(t);
 		for (p = t->peers; p != NULL; p = p->next) {
 			if (p->banned || p->retry_ms > now ||
-			    p->sessions >= cap ||
+			    p->sessions >= cap || p->sessions > best ||
 			    (!p->listed && !p->known && !p->incoming) ||
 			    t->sessions + (bt == t) >= e->workers)
 				continue;
@@ -442,12 +460,16 @@ transfer_worker(void *arg)
 					ts.tv_sec++;
 					ts.tv_nsec -= 1000000000L;
 				}
-				pthread_cond_timedwait(&e->cond, &e->lock,
+				pthread_cond_timedwait(&e->wcond, &e->lock,
 				    &ts);
 			}
 			pthread_mutex_unlock(&e->lock);
 			continue;
 		}
+		/* There may be more: let the next idle worker look. */
+		pthread_mutex_lock(&e->lock);
+		pthread_cond_signal(&e->wcond);
+		pthread_mutex_unlock(&e->lock);
 		s.e = e;
 		if (piece == NULL)
 			piece = xmalloc(WIRE_PIECE_SIZE);
@@ -1027,7 +1049,16 @@ transfer_queue_have(struct upconn *u, unsigned k, uint32_t index)
 		u->haves_cap = n;
 	}
 	u->haves[u->nhaves++] = ((uint64_t)k << 32) | index;
+	upconn_wake(u);
+}
+
+/* Wake u's thread, in poll() or waiting for its upload turn.  u->lock. */
+static void
+upconn_wake(struct upconn *u)
+{
 	(void)write(u->evfd, &(uint64_t){ 1 }, sizeof(uint64_t));
+	if (u->ticket != 0)
+		upsched_poke(u->e->us, u->ticket);
 }
 
 /* Encode a have_reply with t's whole bitfield into out. */
@@ -1302,7 +1333,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			    (uint32_t)m->piece_request.index);
 			rc = upconn_send_piece(u, t,
 			    (uint32_t)m->piece_request.index, err);
-			upsched_leave(e->us, ticket);
+			upconn_turn_end(u, ticket);
 			if (rc == 0)
 				upconn_sent(u, t,
 				    (uint32_t)m->piece_request.index);
@@ -1401,34 +1432,47 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 	uint64_t	 now = xfer_now(), key;
 	unsigned	 sent, active, waiting;
 
-	pthread_mutex_lock(&t->lock);
-	sent = t->sent[index];
-	pthread_mutex_unlock(&t->lock);
 	/*
 	 * A full queue turns away a piece we already sent: the requester
 	 * may get it from a peer with a shorter queue.  A piece never
 	 * sent only we can give, so it always waits its turn.
 	 */
 	upsched_counts(e->us, &active, &waiting);
+	pthread_mutex_lock(&t->lock);
+	sent = t->sent[index];
+	pthread_mutex_unlock(&t->lock);
 	if (sent > 0 && waiting >= e->queue_max)
 		return (1);
 	key = now + (uint64_t)(sent < 4 ? sent : 4) * XFER_SENT_PENALTY_MS;
 	*ticket = upsched_enter(e->us, key);
+	pthread_mutex_lock(&u->lock);
+	u->ticket = *ticket;
+	pthread_mutex_unlock(&u->lock);
 	while (!upsched_wait(e->us, *ticket, XFER_TURN_POLL_MS)) {
 		if (atomic_load(&e->stopping)) {
-			upsched_leave(e->us, *ticket);
+			upconn_turn_end(u, *ticket);
 			return (mt_err_set(err, MT_E_NET, "stopping"));
 		}
 		if (upconn_flush_haves(u, err) != 0) {
-			upsched_leave(e->us, *ticket);
+			upconn_turn_end(u, *ticket);
 			return (-1);
 		}
 		if (xfer_now() - now > XFER_TURN_MAX_MS) {
-			upsched_leave(e->us, *ticket);
+			upconn_turn_end(u, *ticket);
 			return (1);
 		}
 	}
 	return (0);
+}
+
+/* End an upload turn, granted or not. */
+static void
+upconn_turn_end(struct upconn *u, uint64_t ticket)
+{
+	pthread_mutex_lock(&u->lock);
+	u->ticket = 0;
+	pthread_mutex_unlock(&u->lock);
+	upsched_leave(u->e->us, ticket);
 }
 
 /* Piece index of t went out on u: count it, move initial seeding on. */
@@ -1553,8 +1597,7 @@ transfer_offer_refill(struct engine *e, struct torrent *t)
 			if (done) {
 				offer_drop(t, u, k);
 				u->reveal[k] = 1;
-				(void)write(u->evfd, &(uint64_t){ 1 },
-				    sizeof(uint64_t));
+				upconn_wake(u);
 			} else
 				offer_fill(t, u, k, 1);
 		}

@@ -21,6 +21,7 @@ struct upsched_ticket {
 	uint64_t	 id;
 	uint64_t	 key;
 	int		 granted;
+	int		 poked;
 };
 
 struct upsched {
@@ -122,6 +123,7 @@ upsched_enter(struct upsched *us, uint64_t key)
 	us->v[us->n].id = id;
 	us->v[us->n].key = key;
 	us->v[us->n].granted = 0;
+	us->v[us->n].poked = 0;
 	us->n++;
 	upsched_grant(us);
 	pthread_mutex_unlock(&us->lock);
@@ -150,12 +152,29 @@ upsched_wait(struct upsched *us, uint64_t ticket, unsigned timeout_ms)
 			granted = 1;
 			break;
 		}
+		if (t->poked) {
+			t->poked = 0;
+			break;
+		}
 		if (timeout_ms == 0 ||
 		    pthread_cond_timedwait(&us->cond, &us->lock, &ts) != 0)
 			break;
 	}
 	pthread_mutex_unlock(&us->lock);
 	return (granted);
+}
+
+void
+upsched_poke(struct upsched *us, uint64_t ticket)
+{
+	struct upsched_ticket	*t;
+
+	pthread_mutex_lock(&us->lock);
+	if ((t = upsched_find(us, ticket)) != NULL) {
+		t->poked = 1;
+		pthread_cond_broadcast(&us->cond);
+	}
+	pthread_mutex_unlock(&us->lock);
 }
 
 void
