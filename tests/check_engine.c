@@ -931,6 +931,192 @@ START_TEST(test_refuse_unknown)
 }
 END_TEST
 
+/* A raw peer connection that reads ahead (frames may arrive unasked). */
+struct rawc {
+	int			 fd;
+	struct wire_decoder	*dec;
+	uint8_t			 in[65536];
+	size_t			 off, n;
+};
+
+static void
+rawc_send(struct rawc *c, const union message *m)
+{
+	struct buf	b;
+	struct mt_err	err;
+
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(message_encode(m, &b, &err), 0);
+	ck_assert_int_eq(net_send_all(c->fd, buf_head(&b), buf_used(&b),
+	    net_now_ms() + 5000, &err), 0);
+	buf_done(&b);
+}
+
+/* Read the next frame into *r (borrowing from c until the next read). */
+static void
+rawc_read(struct rawc *c, union message *r)
+{
+	struct mt_err		 err;
+	enum wire_status	 st = WIRE_MORE;
+	size_t			 used;
+	ssize_t			 got;
+
+	while (st == WIRE_MORE) {
+		if (c->off == c->n) {
+			got = net_recv(c->fd, c->in, sizeof c->in,
+			    net_now_ms() + 5000, &err);
+			ck_assert_int_gt(got, 0);
+			c->off = 0;
+			c->n = (size_t)got;
+		}
+		st = wire_decode_feed(c->dec, c->in + c->off, c->n - c->off,
+		    &used, &err);
+		c->off += used;
+	}
+	ck_assert_int_eq(st, WIRE_FRAME);
+	ck_assert_int_eq(message_decode(wire_decoder_frame(c->dec), r, &err),
+	    0);
+}
+
+/* Connect, say hello, subscribe; fills bits from the have_reply. */
+static void
+rawc_open(struct rawc *c, struct node *n, uint8_t *bits, size_t blen)
+{
+	struct mt_err	err;
+	union message	m, r;
+
+	memset(c, 0, sizeof *c);
+	c->fd = net_connect(engine_listen_addr(n->e), 3000, &err);
+	ck_assert_int_ge(c->fd, 0);
+	c->dec = wire_decoder_create();
+	memset(&m, 0, sizeof m);
+	m.type = MSG_hello;
+	m.hello.version = MSG_PROTO_VERSION;
+	m.hello.role = "peer";
+	m.hello.node_id = "";
+	m.hello.listen = "";
+	rawc_send(c, &m);
+	rawc_read(c, &r);
+	ck_assert_int_eq(r.type, MSG_hello);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_have_request;
+	m.have_request.file_id = srcmi.file_id_hex;
+	rawc_send(c, &m);
+	rawc_read(c, &r);
+	ck_assert_int_eq(r.type, MSG_have_reply);
+	ck_assert_uint_eq(r.have_reply.bitfield.len, blen);
+	memcpy(bits, r.have_reply.bitfield.p, blen);
+}
+
+static void
+rawc_close(struct rawc *c)
+{
+	wire_decoder_free(c->dec);
+	close(c->fd);
+}
+
+static unsigned
+bits_count(const uint8_t *bits, uint32_t n)
+{
+	uint32_t	i;
+	unsigned	k = 0;
+
+	for (i = 0; i < n; i++)
+		k += (unsigned)picker_bit(bits, i);
+	return (k);
+}
+
+/*
+ * Initial seeding: the sharer shows each connection two pieces never
+ * sent, different ones to different connections, a new one by `have`
+ * each time one goes out, and its whole bitfield once every piece went
+ * out once; until then no piece is sent twice.
+ */
+START_TEST(test_initial_seeding)
+{
+	struct node	 s;
+	struct mt_err	 err;
+	struct rawc	 a, b;
+	union message	 m, r;
+	uint8_t		 abits[8], bbits[8], sent[8];
+	size_t		 blen = PICKER_BITFIELD_LEN(srcmi.npieces);
+	uint32_t	 i, nsent = 0;
+	char		 id[41];
+	int		 revealed = 0;
+
+	ck_assert_uint_le(blen, sizeof abits);
+	node_start(&s, "s");
+	ck_assert_int_eq(engine_share(s.e, srcfile, NULL, "", id, &err), 0);
+	rawc_open(&a, &s, abits, blen);
+	rawc_open(&b, &s, bbits, blen);
+	ck_assert_uint_eq(bits_count(abits, srcmi.npieces), 2);
+	ck_assert_uint_eq(bits_count(bbits, srcmi.npieces), 2);
+	for (i = 0; i < blen; i++)
+		ck_assert_uint_eq(abits[i] & bbits[i], 0);
+
+	/* Fetch on a whatever it shows until the whole bitfield comes. */
+	memset(sent, 0, sizeof sent);
+	while (!revealed) {
+		for (i = 0; i < srcmi.npieces; i++) {
+			if (picker_bit(abits, i) && !picker_bit(sent, i))
+				break;
+		}
+		ck_assert_uint_lt(i, srcmi.npieces);
+		memset(&m, 0, sizeof m);
+		m.type = MSG_piece_request;
+		m.piece_request.file_id = srcmi.file_id_hex;
+		m.piece_request.index = i;
+		rawc_send(&a, &m);
+		for (;;) {
+			rawc_read(&a, &r);
+			if (r.type == MSG_piece_reply)
+				break;
+			ck_assert_int_eq(r.type, MSG_have);
+			ck_assert_uint_lt(r.have.index, srcmi.npieces);
+			/* Only pieces never sent are shown. */
+			ck_assert_int_eq(picker_bit(sent,
+			    (uint32_t)r.have.index), 0);
+			picker_bit_set(abits, (uint32_t)r.have.index);
+		}
+		ck_assert_uint_eq(r.piece_reply.index, i);
+		picker_bit_set(sent, i);
+		nsent++;
+		/* The next frames: new offers, or the whole bitfield. */
+		while (bits_count(abits, srcmi.npieces) -
+		    bits_count(sent, srcmi.npieces) < 1 ||
+		    nsent == srcmi.npieces) {
+			rawc_read(&a, &r);
+			if (r.type == MSG_have_reply) {
+				ck_assert_uint_eq(bits_count(
+				    r.have_reply.bitfield.p, srcmi.npieces),
+				    srcmi.npieces);
+				revealed = 1;
+				break;
+			}
+			ck_assert_int_eq(r.type, MSG_have);
+			ck_assert_int_eq(picker_bit(sent,
+			    (uint32_t)r.have.index), 0);
+			picker_bit_set(abits, (uint32_t)r.have.index);
+		}
+		ck_assert_uint_le(nsent, srcmi.npieces);
+	}
+	/* Every piece went out exactly once, all on a. */
+	ck_assert_uint_eq(nsent, srcmi.npieces);
+	/* b is told too: a whole bitfield, after any offers it had. */
+	for (;;) {
+		rawc_read(&b, &r);
+		if (r.type == MSG_have_reply)
+			break;
+		ck_assert_int_eq(r.type, MSG_have);
+	}
+	ck_assert_uint_eq(bits_count(r.have_reply.bitfield.p,
+	    srcmi.npieces), srcmi.npieces);
+	rawc_close(&a);
+	rawc_close(&b);
+	node_stop(&s);
+}
+END_TEST
+
 /* remove: the tracker, the state db and the .mtorrent go; data stays. */
 START_TEST(test_remove)
 {
@@ -1030,6 +1216,7 @@ engine_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_refuse_unknown);
+	tcase_add_test(tc, test_initial_seeding);
 	tcase_add_test(tc, test_get_existing);
 	tcase_add_test(tc, test_remove);
 	suite_add_tcase(s, tc);
