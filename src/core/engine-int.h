@@ -33,6 +33,8 @@ struct upsched;
 #define TRANSFER_STRIKES_MAX	3	/* bad pieces before a ban */
 #define TRANSFER_ENDGAME_DUP	2	/* requests per piece in endgame */
 #define TRANSFER_SUBS_MAX	64	/* have subscriptions per upload */
+#define TRANSFER_PEERS_MAX	512	/* sources per torrent learnt from
+					   incoming connections */
 #define ENGINE_ANNOUNCE_MS	30000
 #define ENGINE_FLUSH_MS		1000
 #define ENGINE_IO_RETRY_MS	10000	/* after a local write error */

@@ -1391,15 +1391,21 @@ upconn_learn(struct upconn *u, struct torrent *t)
 {
 	struct engine	*e = u->e;
 	struct eng_peer	*p;
+	unsigned	 n = 0;
 	int		 added = 0;
 
 	if (u->listen[0] == '\0' || strcmp(u->listen, e->listen) == 0)
 		return;
 	pthread_mutex_lock(&t->lock);
 	if (t->state == TORRENT_DOWNLOADING) {
-		for (p = t->peers; p != NULL; p = p->next) {
+		for (p = t->peers; p != NULL; p = p->next, n++) {
 			if (strcmp(p->addr, u->listen) == 0)
 				break;
+		}
+		/* Ports are the peer's to choose: bound what it can add. */
+		if (p == NULL && n >= TRANSFER_PEERS_MAX) {
+			pthread_mutex_unlock(&t->lock);
+			return;
 		}
 		if (p == NULL) {
 			p = xcalloc(1, sizeof *p);
