@@ -132,7 +132,7 @@ struct torrent {
 	uint16_t		*sent;		/* lock */
 	uint8_t			*offered;	/* lock */
 	uint32_t		 nunsent;	/* lock: pieces with sent 0 */
-	uint32_t		 offer_next;	/* lock: where picking resumes */
+	uint32_t		 offer_next;	/* lock: next search start */
 	int			 superseed;	/* lock */
 	struct torrent		*next;		/* engine.lock */
 };

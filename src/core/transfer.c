@@ -55,10 +55,11 @@
 /*
  * Upload turns (upsched.h): a request waits for its turn at most
  * XFER_TURN_MAX_MS (then `busy`, well inside the requester's
- * TRANSFER_TIMEOUT_MS), flushing `have`s as they come (upsched_poke()).  A
- * piece we already sent k times queues as if it came k (at most 4)
- * times XFER_SENT_PENALTY_MS later: fresh pieces go first, so they are
- * relayed on at once, and old ones still go within 2 s.
+ * TRANSFER_TIMEOUT_MS), flushing `have`s as they come (upsched_poke(),
+ * or every XFER_TURN_POLL_MS).  A piece we already sent k times queues
+ * as if it came k (at most 4) times XFER_SENT_PENALTY_MS later: fresh
+ * pieces go first, so they are relayed on at once, and old ones still
+ * go within 2 s.
  */
 #define XFER_TURN_MAX_MS	8000
 #define XFER_BUSY_RETRY_MS	100	/* after a `busy` reply */
@@ -341,9 +342,7 @@ static unsigned
 session_cap(const struct torrent *t)
 {
 	struct eng_peer	*p;
-	unsigned	 usable = 0;
-
-	unsigned	 cap;
+	unsigned	 usable = 0, cap;
 
 	for (p = t->peers; p != NULL; p = p->next) {
 		if (!p->banned && (p->listed || p->known || p->incoming))
@@ -379,8 +378,9 @@ session_useful(const struct torrent *t, const struct eng_peer *p)
 /*
  * Choose a (torrent, peer) pair for a new session: a downloading torrent
  * and one of its peers that is not banned or backing off, has (or may
- * have) a piece we need, with the fewest sessions, at most
- * ceil(workers / usable peers) each.  Counts the session on both.
+ * have) a piece we need, with the fewest sessions (at most
+ * session_cap()), then the most to give (session_useful()), ties at
+ * random.  Counts the session on both.
  */
 static int
 session_pick(struct engine *e, struct torrent **tp, struct eng_peer **pp)

@@ -3,8 +3,9 @@
  *
  * A small array of tickets under one mutex; a free turn goes to the best
  * waiting ticket at once (upsched_grant()), and the waiters sleep on one
- * condition variable until theirs is granted.  The array holds one ticket per upload
- * connection at most, so a linear scan is cheaper than a heap.
+ * condition variable until theirs is granted (or poked).  The array
+ * holds one ticket per upload connection at most, so a linear scan is
+ * cheaper than a heap.
  */
 #include "config.h"
 
