@@ -63,6 +63,9 @@ must leech "get $T/seed/data.mtorrent $T/leech/data.bin"
     fail "flood: $(cat "$T/hp-flood.out")"
 grep -q 'answered=20000 ' "$T/hp-flood.out" ||
     fail "flood not fully answered: $(cat "$T/hp-flood.out")"
+# At most one unrequested have_reply: the one that ends initial seeding.
+grep -Eq ' extra=[01] ' "$T/hp-flood.out" ||
+    fail "flood: unrequested have_replies: $(cat "$T/hp-flood.out")"
 "$HP" -n 400 churn "$SEED" >"$T/hp-churn.out" 2>&1 ||
     fail "churn: $(cat "$T/hp-churn.out")"
 for f in notshared traversal badindex flood churn; do
