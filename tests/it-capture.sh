@@ -36,6 +36,13 @@ mkdir -p "$T/dl"
 must b "get $T/a/m.mtorrent $T/dl/"
 must b "wait 30" 40
 cmp "$T/m.bin" "$T/dl/m.bin" || fail "copy differs"
+# tcpdump writes each packet as it reads it (-U), but on a loaded
+# machine it reads late: give it up to 5 s to write the piece.
+n=0
+while [ $n -lt 50 ] && ! grep -aq -- "$MARK" "$T/cap.pcap"; do
+	sleep 0.1
+	n=$((n + 1))
+done
 sleep 0.5
 kill "$DUMP"
 wait "$DUMP" 2>/dev/null

@@ -79,12 +79,18 @@ for _ in 1 2 3 4 5; do
 	"$CLIENT" -r half "${ADDR[b]}" >/dev/null &
 	hpids="$hpids $!"
 done
-OUT=$("$CLIENT" -k "$T/known" -s 200 "${ADDR[b]}")
+# Under AddressSanitizer a TLS handshake costs several times the CPU:
+# 200 at once overran the client's 1.5 s deadline on 2 cores (before
+# and after the swarm work alike), so the sanitizer pass, which is
+# there for memory safety, runs 50; the plain build keeps 200.
+nclients=200
+ldd "$MTORRENT" 2>/dev/null | grep -q libasan && nclients=50
+OUT=$("$CLIENT" -k "$T/known" -s "$nclients" "${ADDR[b]}")
 rc=$?
 # shellcheck disable=SC2086
 kill $hpids 2>/dev/null
-[ $rc -eq 0 ] || fail "200 concurrent clients"
-check_out '^stress ok 200 '
+[ $rc -eq 0 ] || fail "$nclients concurrent clients"
+check_out "^stress ok $nclients "
 note "$OUT"
 wait_for 5 req b ping || fail "ping after stress"
 trk_stop b
