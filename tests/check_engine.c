@@ -835,102 +835,6 @@ START_TEST(test_stalled_seeder)
 }
 END_TEST
 
-/* Send m on fd and read one reply into *r (borrowing from dec). */
-static void
-raw_call(int fd, struct wire_decoder *dec, const union message *m,
-    union message *r)
-{
-	struct buf	b;
-	struct mt_err	err;
-	uint8_t		in[4096];
-	size_t		used, off = 0;
-	ssize_t		n = 0;
-	enum wire_status st = WIRE_MORE;
-
-	buf_init(&b, 1 << 20);
-	ck_assert_int_eq(message_encode(m, &b, &err), 0);
-	ck_assert_int_eq(net_send_all(fd, buf_head(&b), buf_used(&b),
-	    net_now_ms() + 5000, &err), 0);
-	buf_done(&b);
-	while (st == WIRE_MORE) {
-		if (off == (size_t)n) {
-			n = net_recv(fd, in, 1, net_now_ms() + 5000, &err);
-			ck_assert_int_gt(n, 0);
-			off = 0;
-		}
-		st = wire_decode_feed(dec, in + off, (size_t)n - off, &used,
-		    &err);
-		off += used;
-	}
-	ck_assert_int_eq(st, WIRE_FRAME);
-	ck_assert_int_eq(message_decode(wire_decoder_frame(dec), r, &err), 0);
-}
-
-/* Requests for files not shared are refused, never served. */
-START_TEST(test_refuse_unknown)
-{
-	struct node		 s;
-	struct mt_err		 err;
-	struct wire_decoder	*dec;
-	union message		 m, r;
-	char			 id[41];
-	int			 fd;
-
-	node_start(&s, "s");
-	ck_assert_int_eq(engine_share(s.e, srcfile, NULL, "", id, &err), 0);
-	fd = net_connect(engine_listen_addr(s.e), 3000, &err);
-	ck_assert_int_ge(fd, 0);
-	dec = wire_decoder_create();
-
-	memset(&m, 0, sizeof m);
-	m.type = MSG_hello;
-	m.hello.version = MSG_PROTO_VERSION;
-	m.hello.role = "peer";
-	m.hello.node_id = "";
-	m.hello.listen = "";
-	raw_call(fd, dec, &m, &r);
-	ck_assert_int_eq(r.type, MSG_hello);
-
-	memset(&m, 0, sizeof m);
-	m.type = MSG_have_request;
-	m.have_request.file_id = "0123456789012345678901234567890123456789";
-	raw_call(fd, dec, &m, &r);
-	ck_assert_int_eq(r.type, MSG_error);
-	ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
-
-	memset(&m, 0, sizeof m);
-	m.type = MSG_piece_request;
-	m.piece_request.file_id = "../../../etc/passwd";
-	m.piece_request.index = 0;
-	raw_call(fd, dec, &m, &r);
-	ck_assert_int_eq(r.type, MSG_error);
-	ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
-
-	m.piece_request.file_id = srcmi.file_id_hex;
-	m.piece_request.index = srcmi.npieces;
-	raw_call(fd, dec, &m, &r);
-	ck_assert_int_eq(r.type, MSG_error);
-	ck_assert_uint_eq(r.error.code, MT_E_BADVALUE);
-
-	/* A real piece comes back whole and correct. */
-	m.piece_request.index = 3;
-	raw_call(fd, dec, &m, &r);
-	ck_assert_int_eq(r.type, MSG_piece_reply);
-	ck_assert_uint_eq(r.piece_reply.index, 3);
-	ck_assert_uint_eq(r.piece_reply.data.len, PIECE);
-	{
-		uint8_t	md[20];
-
-		ck_assert_int_eq(hash_sha1(r.piece_reply.data.p, PIECE, md,
-		    &err), 0);
-		ck_assert_mem_eq(md, srcmi.pieces + 3 * 20, 20);
-	}
-	wire_decoder_free(dec);
-	close(fd);
-	node_stop(&s);
-}
-END_TEST
-
 /* A raw peer connection that reads ahead (frames may arrive unasked). */
 struct rawc {
 	int			 fd;
@@ -978,9 +882,9 @@ rawc_read(struct rawc *c, union message *r)
 	    0);
 }
 
-/* Connect, say hello, subscribe; fills bits from the have_reply. */
+/* Connect to n and exchange hellos. */
 static void
-rawc_open(struct rawc *c, struct node *n, uint8_t *bits, size_t blen)
+rawc_connect(struct rawc *c, struct node *n)
 {
 	struct mt_err	err;
 	union message	m, r;
@@ -998,11 +902,27 @@ rawc_open(struct rawc *c, struct node *n, uint8_t *bits, size_t blen)
 	rawc_send(c, &m);
 	rawc_read(c, &r);
 	ck_assert_int_eq(r.type, MSG_hello);
+}
+
+/* Send m and read the next frame into *r. */
+static void
+rawc_call(struct rawc *c, const union message *m, union message *r)
+{
+	rawc_send(c, m);
+	rawc_read(c, r);
+}
+
+/* rawc_connect(), then subscribe; fills bits from the have_reply. */
+static void
+rawc_open(struct rawc *c, struct node *n, uint8_t *bits, size_t blen)
+{
+	union message	m, r;
+
+	rawc_connect(c, n);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_have_request;
 	m.have_request.file_id = srcmi.file_id_hex;
-	rawc_send(c, &m);
-	rawc_read(c, &r);
+	rawc_call(c, &m, &r);
 	ck_assert_int_eq(r.type, MSG_have_reply);
 	ck_assert_uint_eq(r.have_reply.bitfield.len, blen);
 	memcpy(bits, r.have_reply.bitfield.p, blen);
@@ -1014,6 +934,58 @@ rawc_close(struct rawc *c)
 	wire_decoder_free(c->dec);
 	close(c->fd);
 }
+
+/* Requests for files not shared are refused, never served. */
+START_TEST(test_refuse_unknown)
+{
+	struct node	 s;
+	struct mt_err	 err;
+	struct rawc	 c;
+	union message	 m, r;
+	char		 id[41];
+
+	node_start(&s, "s");
+	ck_assert_int_eq(engine_share(s.e, srcfile, NULL, "", id, &err), 0);
+	rawc_connect(&c, &s);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_have_request;
+	m.have_request.file_id = "0123456789012345678901234567890123456789";
+	rawc_call(&c, &m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_piece_request;
+	m.piece_request.file_id = "../../../etc/passwd";
+	m.piece_request.index = 0;
+	rawc_call(&c, &m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
+
+	m.piece_request.file_id = srcmi.file_id_hex;
+	m.piece_request.index = srcmi.npieces;
+	rawc_call(&c, &m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	ck_assert_uint_eq(r.error.code, MT_E_BADVALUE);
+
+	/* A real piece comes back whole and correct. */
+	m.piece_request.index = 3;
+	rawc_call(&c, &m, &r);
+	ck_assert_int_eq(r.type, MSG_piece_reply);
+	ck_assert_uint_eq(r.piece_reply.index, 3);
+	ck_assert_uint_eq(r.piece_reply.data.len, PIECE);
+	{
+		uint8_t	md[20];
+
+		ck_assert_int_eq(hash_sha1(r.piece_reply.data.p, PIECE, md,
+		    &err), 0);
+		ck_assert_mem_eq(md, srcmi.pieces + 3 * 20, 20);
+	}
+	rawc_close(&c);
+	node_stop(&s);
+}
+END_TEST
 
 static unsigned
 bits_count(const uint8_t *bits, uint32_t n)
@@ -1122,25 +1094,26 @@ START_TEST(test_remove)
 {
 	struct node		 s;
 	struct mt_err		 err;
-	struct wire_decoder	*dec;
+	struct rawc		 c;
 	struct snapshot		 snap;
 	union message		 m, r;
 	struct stat		 sb;
 	char			 id[41], mt[600];
-	int			 fd;
 
 	node_start(&s, "s");
 	snprintf(mt, sizeof mt, "%s/s/share.mtorrent", root);
 	ck_assert_int_eq(engine_share(s.e, srcfile, mt, "", id, &err), 0);
 	ck_assert_int_eq(stat(mt, &sb), 0);
 	ck_assert_int_eq(fake_file(&fake, id)->n, 1);
-	fd = net_connect(engine_listen_addr(s.e), 3000, &err);
-	ck_assert_int_ge(fd, 0);
-	dec = wire_decoder_create();
+	/* No hello: a bare request is answered too. */
+	memset(&c, 0, sizeof c);
+	c.fd = net_connect(engine_listen_addr(s.e), 3000, &err);
+	ck_assert_int_ge(c.fd, 0);
+	c.dec = wire_decoder_create();
 	memset(&m, 0, sizeof m);
 	m.type = MSG_have_request;
 	m.have_request.file_id = id;
-	raw_call(fd, dec, &m, &r);
+	rawc_call(&c, &m, &r);
 	ck_assert_int_eq(r.type, MSG_have_reply);
 
 	ck_assert_int_eq(engine_remove(s.e, mt, &err), 0);
@@ -1150,17 +1123,16 @@ START_TEST(test_remove)
 	ck_assert_int_eq(stat(srcfile, &sb), 0);
 	ck_assert_int_eq(fake_file(&fake, id)->n, 0);
 	/* The open connection is refused from now on. */
-	raw_call(fd, dec, &m, &r);
+	rawc_call(&c, &m, &r);
 	ck_assert_int_eq(r.type, MSG_error);
 	ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_piece_request;
 	m.piece_request.file_id = id;
 	m.piece_request.index = 0;
-	raw_call(fd, dec, &m, &r);
+	rawc_call(&c, &m, &r);
 	ck_assert_int_eq(r.type, MSG_error);
-	wire_decoder_free(dec);
-	close(fd);
+	rawc_close(&c);
 	node_stop(&s);
 	/* Not resumed after a restart. */
 	node_start(&s, "s");
