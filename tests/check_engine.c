@@ -882,9 +882,9 @@ rawc_read(struct rawc *c, union message *r)
 	    0);
 }
 
-/* Connect to n and exchange hellos. */
+/* Connect to n and exchange hellos, saying we listen on listen. */
 static void
-rawc_connect(struct rawc *c, struct node *n)
+rawc_connect_as(struct rawc *c, struct node *n, const char *listen)
 {
 	struct mt_err	err;
 	union message	m, r;
@@ -898,10 +898,17 @@ rawc_connect(struct rawc *c, struct node *n)
 	m.hello.version = MSG_PROTO_VERSION;
 	m.hello.role = "peer";
 	m.hello.node_id = "";
-	m.hello.listen = "";
+	m.hello.listen = listen;
 	rawc_send(c, &m);
 	rawc_read(c, &r);
 	ck_assert_int_eq(r.type, MSG_hello);
+}
+
+/* The same, listening nowhere (each such connection counts apart). */
+static void
+rawc_connect(struct rawc *c, struct node *n)
+{
+	rawc_connect_as(c, n, "");
 }
 
 /* Send m and read the next frame into *r. */
@@ -912,17 +919,36 @@ rawc_call(struct rawc *c, const union message *m, union message *r)
 	rawc_read(c, r);
 }
 
-/* rawc_connect(), then subscribe; fills bits from the have_reply. */
+/* rawc_connect_as(), then subscribe; fills bits from the have_reply. */
 static void
-rawc_open(struct rawc *c, struct node *n, uint8_t *bits, size_t blen)
+rawc_open_as(struct rawc *c, struct node *n, const char *listen,
+    uint8_t *bits, size_t blen)
 {
 	union message	m, r;
 
-	rawc_connect(c, n);
+	rawc_connect_as(c, n, listen);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_have_request;
 	m.have_request.file_id = srcmi.file_id_hex;
 	rawc_call(c, &m, &r);
+	ck_assert_int_eq(r.type, MSG_have_reply);
+	ck_assert_uint_eq(r.have_reply.bitfield.len, blen);
+	memcpy(bits, r.have_reply.bitfield.p, blen);
+}
+
+static void
+rawc_open(struct rawc *c, struct node *n, uint8_t *bits, size_t blen)
+{
+	rawc_open_as(c, n, "", bits, blen);
+}
+
+/* Read frames until a have_reply; its bitfield into bits. */
+static void
+rawc_await_bits(struct rawc *c, uint8_t *bits, size_t blen)
+{
+	union message	r;
+
+	rawc_read(c, &r);
 	ck_assert_int_eq(r.type, MSG_have_reply);
 	ck_assert_uint_eq(r.have_reply.bitfield.len, blen);
 	memcpy(bits, r.have_reply.bitfield.p, blen);
@@ -999,18 +1025,20 @@ bits_count(const uint8_t *bits, uint32_t n)
 }
 
 /*
- * Initial seeding: the sharer shows each connection two pieces never
- * sent, different ones to different connections, a new one by `have`
- * each time one goes out, and its whole bitfield once every piece went
- * out once; until then no piece is sent twice.
+ * Initial seeding: while one peer downloads from the sharer, that peer
+ * sees every piece (from each of its connections); while two or more
+ * do, the sharer shows each connection two pieces never sent,
+ * different ones to different connections, a new one by `have` each
+ * time one goes out, and its whole bitfield once every piece went out
+ * once; until then no piece is sent twice.
  */
 START_TEST(test_initial_seeding)
 {
 	struct node	 s;
 	struct mt_err	 err;
-	struct rawc	 a, b;
+	struct rawc	 a, a2, b;
 	union message	 m, r;
-	uint8_t		 abits[8], bbits[8], sent[8];
+	uint8_t		 abits[8], a2bits[8], bbits[8], sent[8];
 	size_t		 blen = PICKER_BITFIELD_LEN(srcmi.npieces);
 	uint32_t	 i, nsent = 0;
 	char		 id[41];
@@ -1019,8 +1047,34 @@ START_TEST(test_initial_seeding)
 	ck_assert_uint_le(blen, sizeof abits);
 	node_start(&s, "s");
 	ck_assert_int_eq(engine_share(s.e, srcfile, NULL, "", id, &err), 0);
-	rawc_open(&a, &s, abits, blen);
+	/* One peer (two connections, one listening port): everything. */
+	rawc_open_as(&a, &s, "127.0.0.1:40000", abits, blen);
+	ck_assert_uint_eq(bits_count(abits, srcmi.npieces), srcmi.npieces);
+	rawc_open_as(&a2, &s, "127.0.0.1:40000", a2bits, blen);
+	ck_assert_uint_eq(bits_count(a2bits, srcmi.npieces), srcmi.npieces);
+	/* A second peer: every connection is narrowed to its offers. */
+	rawc_open_as(&b, &s, "127.0.0.1:40001", bbits, blen);
+	ck_assert_uint_eq(bits_count(bbits, srcmi.npieces), 2);
+	rawc_await_bits(&a, abits, blen);
+	rawc_await_bits(&a2, a2bits, blen);
+	ck_assert_uint_eq(bits_count(abits, srcmi.npieces), 2);
+	ck_assert_uint_eq(bits_count(a2bits, srcmi.npieces), 2);
+	for (i = 0; i < blen; i++) {
+		ck_assert_uint_eq(abits[i] & bbits[i], 0);
+		ck_assert_uint_eq(a2bits[i] & bbits[i], 0);
+		ck_assert_uint_eq(abits[i] & a2bits[i], 0);
+	}
+	/* It leaves: the first peer sees everything again ... */
+	rawc_close(&b);
+	rawc_await_bits(&a, abits, blen);
+	ck_assert_uint_eq(bits_count(abits, srcmi.npieces), srcmi.npieces);
+	rawc_await_bits(&a2, a2bits, blen);
+	ck_assert_uint_eq(bits_count(a2bits, srcmi.npieces), srcmi.npieces);
+	/* ... until another comes (listening nowhere counts apart). */
 	rawc_open(&b, &s, bbits, blen);
+	rawc_await_bits(&a, abits, blen);
+	rawc_await_bits(&a2, a2bits, blen);
+	rawc_close(&a2);
 	ck_assert_uint_eq(bits_count(abits, srcmi.npieces), 2);
 	ck_assert_uint_eq(bits_count(bbits, srcmi.npieces), 2);
 	for (i = 0; i < blen; i++)

@@ -127,13 +127,17 @@ struct torrent {
 	 * was never sent): each upload connection is shown only
 	 * TRANSFER_OFFERS pieces, never sent before and shown to as few
 	 * others as possible (offered[i] connections show piece i), so
-	 * that every piece leaves once before any leaves twice.
+	 * that every piece leaves once before any leaves twice.  That
+	 * only pays while two or more peers download from us (narrow):
+	 * a lone downloader has no one to relay to and sees everything.
 	 */
 	uint16_t		*sent;		/* lock */
 	uint8_t			*offered;	/* lock */
 	uint32_t		 nunsent;	/* lock: pieces with sent 0 */
 	uint32_t		 offer_next;	/* lock: next search start */
 	int			 superseed;	/* lock */
+	int			 narrow;	/* lock, changed under
+						   engine.lock too */
 	struct torrent		*next;		/* engine.lock */
 };
 
@@ -145,7 +149,7 @@ struct upconn {
 	pthread_t		 thread;
 	atomic_int		 done;		/* thread finished */
 	char			 addr[NET_ADDR_MAX]; /* immutable */
-	char			 listen[NET_ADDR_MAX]; /* owner: its address
+	char			 listen[NET_ADDR_MAX]; /* lock: its address
 						   and hello.listen's port */
 	pthread_mutex_t		 lock;
 	struct torrent		*subs[TRANSFER_SUBS_MAX]; /* owner; refs */
@@ -154,7 +158,7 @@ struct upconn {
 	uint32_t		 offer[TRANSFER_SUBS_MAX][TRANSFER_OFFERS];
 	uint8_t			 noffer[TRANSFER_SUBS_MAX];	/* lock */
 	uint8_t			 reveal[TRANSFER_SUBS_MAX];	/* lock: send
-						   the whole bitfield */
+						   what we show anew */
 	uint64_t		*haves;		/* lock: (sub << 32) | index */
 	size_t			 nhaves, haves_cap; /* lock */
 	uint64_t		 sent;		/* lock */

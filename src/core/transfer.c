@@ -75,6 +75,16 @@
  * 100 Mbit/s link on a busy machine (bench/swarm/results.md).
  */
 #define XFER_NOTSENT_LOWAT	(512 * 1024)
+/*
+ * Pipelining.  One request in flight per session (e->depth) keeps a
+ * piece from waiting in a slow uploader's queue while other holders
+ * idle.  But when a piece comes within XFER_FAST_MS of being asked
+ * (a fast, idle link: loopback, a LAN), the turnaround between pieces
+ * (wake-ups, hashing) is a large part of the time, and the session
+ * keeps XFER_FAST_DEPTH requests in flight until a piece comes slower.
+ */
+#define XFER_FAST_MS		20
+#define XFER_FAST_DEPTH		2
 #define XFER_RCVLOWAT		(128 * 1024)
 
 /* One framed connection, read by exactly one thread. */
@@ -97,7 +107,9 @@ struct session {
 	struct eng_peer		*p;
 	struct xfer_conn	 c;
 	uint32_t		 q[TRANSFER_DEPTH];	/* in flight, FIFO */
+	uint64_t		 qt[TRANSFER_DEPTH];	/* when asked */
 	size_t			 qhead, qn;
+	unsigned		 depth;		/* requests to keep in flight */
 	uint8_t			*piece;
 	int			 failed;	/* count a failure */
 	int			 busy;
@@ -142,8 +154,11 @@ static int	 upconn_turn(struct upconn *, struct torrent *, uint32_t,
 		    uint64_t *, struct mt_err *);
 static void	 upconn_learn(struct upconn *, struct torrent *);
 static void	 upconn_set_listen(struct upconn *, const char *);
-static int	 upconn_encode_bits(struct torrent *, struct buf *,
+static void	 upconn_view(struct torrent *, struct upconn *, unsigned,
+		    uint8_t *);
+static int	 upconn_encode_bits(struct upconn *, unsigned, struct buf *,
 		    struct mt_err *);
+static void	 upconn_narrow(struct engine *, struct torrent *);
 static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t);
 static void	 upconn_wake(struct upconn *);
 static void	 upconn_turn_end(struct upconn *, uint64_t);
@@ -471,6 +486,7 @@ transfer_worker(void *arg)
 		pthread_cond_signal(&e->wcond);
 		pthread_mutex_unlock(&e->lock);
 		s.e = e;
+		s.depth = e->depth;
 		if (piece == NULL)
 			piece = xmalloc(WIRE_PIECE_SIZE);
 		s.piece = piece;
@@ -540,7 +556,7 @@ session_fill(struct session *s, struct mt_err *err)
 		return (0);
 	buf_init(&out, 64 * 1024);
 	pthread_mutex_lock(&t->lock);
-	while (s->qn < s->e->depth && t->state == TORRENT_DOWNLOADING) {
+	while (s->qn < s->depth && t->state == TORRENT_DOWNLOADING) {
 		for (k = 0; k < s->qn; k++)
 			ex[k] = s->q[(s->qhead + k) % TRANSFER_DEPTH];
 		i = picker_pick(&t->pk, s->p->bits, ex, s->qn,
@@ -550,6 +566,7 @@ session_fill(struct session *s, struct mt_err *err)
 		/* Normal mode never picks a piece in flight; endgame may. */
 		picker_request(&t->pk, i);
 		s->q[(s->qhead + s->qn) % TRANSFER_DEPTH] = i;
+		s->qt[(s->qhead + s->qn) % TRANSFER_DEPTH] = xfer_now();
 		s->qn++;
 		memset(&m, 0, sizeof m);
 		m.type = MSG_piece_request;
@@ -629,6 +646,9 @@ session_piece(struct session *s, struct mt_err *err)
 		return (-1);
 	if (buf_get_u32be(end) != WIRE_MAGIC_END)
 		return (mt_err_set(err, MT_E_BADMAGIC, "bad frame end"));
+	/* Came fast: a second request hides the turnaround. */
+	s->depth = xfer_now() - s->qt[s->qhead] < XFER_FAST_MS ?
+	    XFER_FAST_DEPTH : e->depth;
 	session_pop(s, 0);
 	if (hash_sha1(s->piece, len, md, err) != 0) {
 		session_release(t, index);
@@ -1061,18 +1081,40 @@ upconn_wake(struct upconn *u)
 		upsched_poke(u->e->us, u->ticket);
 }
 
-/* Encode a have_reply with t's whole bitfield into out. */
-static int
-upconn_encode_bits(struct torrent *t, struct buf *out, struct mt_err *err)
+/*
+ * What subscription k of u is shown of t, into bits (zeroed, whole
+ * bytes): during narrow initial seeding its offers (filled up now),
+ * otherwise every piece we have.  t->lock and u->lock held.
+ */
+static void
+upconn_view(struct torrent *t, struct upconn *u, unsigned k, uint8_t *bits)
 {
+	unsigned	i;
+
+	if (t->superseed && t->narrow) {
+		offer_fill(t, u, k, 0);
+		for (i = 0; i < u->noffer[k]; i++)
+			picker_bit_set(bits, u->offer[k][i]);
+	} else
+		memcpy(bits, t->pk.have, PICKER_BITFIELD_LEN(t->pk.npieces));
+}
+
+/* Encode a have_reply with what subscription k is shown into out. */
+static int
+upconn_encode_bits(struct upconn *u, unsigned k, struct buf *out,
+    struct mt_err *err)
+{
+	struct torrent	*t = u->subs[k];
 	union message	 r;
 	uint8_t		*bits;
 	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
 	int		 rc;
 
-	bits = xmalloc(blen + 1);
+	bits = xcalloc(blen + 1, 1);
 	pthread_mutex_lock(&t->lock);
-	memcpy(bits, t->pk.have, blen);
+	pthread_mutex_lock(&u->lock);
+	upconn_view(t, u, k, bits);
+	pthread_mutex_unlock(&u->lock);
 	pthread_mutex_unlock(&t->lock);
 	memset(&r, 0, sizeof r);
 	r.type = MSG_have_reply;
@@ -1116,7 +1158,7 @@ upconn_flush_haves(struct upconn *u, struct mt_err *err)
 	buf_init(&out, WIRE_FRAME_MAX);
 	for (k = 0; k < nsubs && rc == 0; k++) {
 		if (reveal[k])
-			rc = upconn_encode_bits(u->subs[k], &out, err);
+			rc = upconn_encode_bits(u, k, &out, err);
 	}
 	for (i = 0; i < n && rc == 0; i++) {
 		memset(&m, 0, sizeof m);
@@ -1224,7 +1266,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 	uint32_t	 n;
 	uint64_t	 ticket;
 	size_t		 blen;
-	unsigned	 k, i;
+	unsigned	 k;
 	int		 sub, has, dead, rc;
 
 	switch (m->type) {
@@ -1274,6 +1316,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			}
 			pthread_mutex_unlock(&u->lock);
 		}
+		upconn_narrow(e, t);
 		pthread_mutex_lock(&t->lock);
 		n = t->pk.npieces;
 		blen = PICKER_BITFIELD_LEN(n);
@@ -1281,11 +1324,9 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		pthread_mutex_lock(&u->lock);
 		for (k = 0; k < u->nsubs && u->subs[k] != t; k++)
 			;
-		if (t->superseed && sub && k < u->nsubs) {
-			/* Initial seeding: show only this link's offers. */
-			offer_fill(t, u, k, 0);
-			for (i = 0; i < u->noffer[k]; i++)
-				picker_bit_set(bits, u->offer[k][i]);
+		if (k < u->nsubs) {
+			upconn_view(t, u, k, bits);
+			u->reveal[k] = 0;	/* this reply is the news */
 		} else
 			memcpy(bits, t->pk.have, blen);
 		pthread_mutex_unlock(&u->lock);
@@ -1368,17 +1409,19 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 static void
 upconn_set_listen(struct upconn *u, const char *listen)
 {
-	char		host[NET_ADDR_MAX];
+	char		host[NET_ADDR_MAX], l[NET_ADDR_MAX];
 	uint16_t	port;
 
-	u->listen[0] = '\0';
-	if (listen == NULL || net_parse_addr(listen, host, sizeof host,
-	    &port, 0, NULL) != 0 || strcmp(u->addr, "?") == 0)
-		return;
-	if ((size_t)snprintf(u->listen, sizeof u->listen,
-	    strchr(u->addr, ':') != NULL ? "[%s]:%u" : "%s:%u", u->addr,
-	    port) >= sizeof u->listen)
-		u->listen[0] = '\0';
+	l[0] = '\0';
+	if (listen != NULL && net_parse_addr(listen, host, sizeof host,
+	    &port, 0, NULL) == 0 && strcmp(u->addr, "?") != 0 &&
+	    (size_t)snprintf(l, sizeof l, strchr(u->addr, ':') != NULL ?
+	    "[%s]:%u" : "%s:%u", u->addr, port) >= sizeof l)
+		l[0] = '\0';
+	/* Written under the lock: upconn_narrow() reads it. */
+	pthread_mutex_lock(&u->lock);
+	strlcpy(u->listen, l, sizeof u->listen);
+	pthread_mutex_unlock(&u->lock);
 }
 
 /*
@@ -1574,6 +1617,57 @@ offer_drop(struct torrent *t, struct upconn *u, unsigned k)
 	u->noffer[k] = 0;
 }
 
+/*
+ * Initial seeding narrows what each connection is shown only while two
+ * or more peers (told apart by address and listening port) subscribe to
+ * t: one downloader alone gets everything at once, as it has no one to
+ * relay to.  On a change every subscription is sent its new view.
+ * e->lock held.
+ */
+static void
+upconn_narrow(struct engine *e, struct torrent *t)
+{
+	struct upconn	*u;
+	char		 first[NET_ADDR_MAX];
+	unsigned	 k, n = 0;
+	int		 narrow = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (!t->superseed) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	for (u = e->ups; u != NULL && !narrow; u = u->next) {
+		pthread_mutex_lock(&u->lock);
+		for (k = 0; k < u->nsubs && u->subs[k] != t; k++)
+			;
+		if (k < u->nsubs && n++ == 0)
+			strlcpy(first, u->listen, sizeof first);
+		else if (k < u->nsubs && (first[0] == '\0' ||
+		    strcmp(first, u->listen) != 0))
+			narrow = 1;	/* no port said: apart */
+		pthread_mutex_unlock(&u->lock);
+	}
+	if (narrow != t->narrow) {
+		t->narrow = narrow;
+		log_debug("%s: initial seeding %s", t->mi.name,
+		    narrow ? "narrows (several downloaders)" :
+		    "shows everything (one downloader)");
+		for (u = e->ups; u != NULL; u = u->next) {
+			pthread_mutex_lock(&u->lock);
+			for (k = 0; k < u->nsubs; k++) {
+				if (u->subs[k] != t)
+					continue;
+				offer_drop(t, u, k);
+				u->reveal[k] = 1;
+				upconn_wake(u);
+			}
+			pthread_mutex_unlock(&u->lock);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
 void
 transfer_offer_refill(struct engine *e, struct torrent *t)
 {
@@ -1595,7 +1689,7 @@ transfer_offer_refill(struct engine *e, struct torrent *t)
 		log_info("%s: every piece sent once; initial seeding done",
 		    t->mi.name);
 	}
-	for (u = e->ups; u != NULL; u = u->next) {
+	for (u = e->ups; u != NULL && (done || t->narrow); u = u->next) {
 		pthread_mutex_lock(&u->lock);
 		for (k = 0; k < u->nsubs; k++) {
 			if (u->subs[k] != t)
@@ -1623,7 +1717,7 @@ upconn_main(void *arg)
 	struct mt_err		 err;
 	union message		 m;
 	uint64_t		 v, last = xfer_now();
-	unsigned		 k;
+	unsigned		 k, i;
 	int			 heard = 0;
 
 	log_set_thread_name("eng-up");
@@ -1678,6 +1772,9 @@ upconn_main(void *arg)
 	k = u->nsubs;
 	u->nsubs = 0;
 	pthread_mutex_unlock(&u->lock);
+	/* One downloader fewer: a lone one left sees everything again. */
+	for (i = 0; i < k; i++)
+		upconn_narrow(e, u->subs[i]);
 	pthread_mutex_unlock(&e->lock);
 	while (k > 0)
 		torrent_unref(e, u->subs[--k]);
