@@ -1030,7 +1030,7 @@ bits_count(const uint8_t *bits, uint32_t n)
  * do, the sharer shows each connection two pieces never sent,
  * different ones to different connections, a new one by `have` each
  * time one goes out, and its whole bitfield once every piece went out
- * once; until then no piece is sent twice.
+ * once; until then no piece is sent twice (asked again, it is refused).
  */
 START_TEST(test_initial_seeding)
 {
@@ -1107,6 +1107,16 @@ START_TEST(test_initial_seeding)
 		ck_assert_uint_eq(r.piece_reply.index, i);
 		picker_bit_set(sent, i);
 		nsent++;
+		if (nsent == 1) {
+			/* Sent once: not again, to b, before the rest. */
+			m.piece_request.index = i;
+			rawc_send(&b, &m);
+			do
+				rawc_read(&b, &r);
+			while (r.type == MSG_have);
+			ck_assert_int_eq(r.type, MSG_error);
+			ck_assert_uint_eq(r.error.code, MT_E_NOTFOUND);
+		}
 		/* The next frames: new offers, or the whole bitfield. */
 		while (bits_count(abits, srcmi.npieces) -
 		    bits_count(sent, srcmi.npieces) < 1 ||

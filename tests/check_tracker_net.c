@@ -167,6 +167,11 @@ START_TEST(test_pin_tofu)
 	ck_assert_int_eq(tls_pin_check(path, "h:1", FPR_B, FPR_B, &err), 0);
 	ck_assert_int_eq(tls_pin_lookup(path, "h:1", got), 0);
 	ck_assert_str_eq(got, FPR_A);
+	/* Cannot record (no such directory): an I/O error, not trust. */
+	snprintf(path, sizeof path, "%s/nodir/known", tmpdir);
+	ck_assert_int_eq(tls_pin_check(path, "h:1", NULL, FPR_A, &err), -1);
+	ck_assert_int_eq(err.code, MT_E_IO);
+	ck_assert_int_eq(tls_pin_lookup(path, "h:1", got), -1);
 }
 END_TEST
 

@@ -22,6 +22,12 @@ grep -q "^${ADDR[a]} ${FPR[a]}\$" "$T/known" ||
     fail "first use not recorded in the known file"
 OUT=$("$CLIENT" -f "SHA256:${FPR[a]}" "${ADDR[a]}" ping)
 [ $? -eq 0 ] || fail "right pin refused"
+# First use where the pin cannot be recorded (a full disk, here a
+# missing directory): trusted for the run, with a warning.
+OUT=$("$CLIENT" -k "$T/no-such-dir/known" "${ADDR[a]}" ping 2>"$T/tofu.err")
+[ $? -eq 0 ] || fail "unrecordable first use refused: $OUT"
+grep -q "for this run only" "$T/tofu.err" ||
+    fail "no warning for an unrecorded pin: $(cat "$T/tofu.err")"
 
 # A wrong pin, and a changed certificate after first use: MT_E_TLS.
 OUT=$("$CLIENT" -f "$(printf '%064d' 0)" "${ADDR[a]}" ping)

@@ -133,6 +133,8 @@ struct torrent {
 	 */
 	uint16_t		*sent;		/* lock */
 	uint8_t			*offered;	/* lock */
+	uint8_t			*sending;	/* lock: turns granted, not
+						   yet sent (initial seeding) */
 	uint32_t		 nunsent;	/* lock: pieces with sent 0 */
 	uint32_t		 offer_next;	/* lock: next search start */
 	int			 superseed;	/* lock */

@@ -223,6 +223,7 @@ torrent_create(struct engine *e, const struct metainfo *mi, const char *meta,
 	picker_init(&t->pk, mi->npieces, seed);
 	t->sent = xcalloc((size_t)mi->npieces + 1, sizeof *t->sent);
 	t->offered = xcalloc((size_t)mi->npieces + 1, 1);
+	t->sending = xcalloc((size_t)mi->npieces + 1, 1);
 	t->nunsent = mi->npieces;
 	t->tc = torrent_trackers(e, mi);
 	return (t);
@@ -245,6 +246,7 @@ torrent_free(struct torrent *t)
 	picker_done(&t->pk);
 	free(t->sent);
 	free(t->offered);
+	free(t->sending);
 	metainfo_done(&t->mi);
 	free(t->meta);
 	pthread_mutex_destroy(&t->lock);

@@ -565,6 +565,7 @@ tls_pin_check(const char *known_path, const char *addr, const char *expected,
 {
 	char	 want[TLS_FPR_LEN + 1], line[NET_ADDR_MAX + TLS_FPR_LEN + 4];
 	FILE	*fp;
+	off_t	 off;
 	int	 fd, found = 0, n;
 
 	if (expected != NULL && *expected != '\0') {
@@ -599,9 +600,13 @@ tls_pin_check(const char *known_path, const char *addr, const char *expected,
 	/* A file that lost its final newline must not swallow our line. */
 	n = snprintf(line, sizeof line, "%s%s %s\n",
 	    fd != -1 && tls_file_ends_open(fd) ? "\n" : "", addr, actual);
-	if (fd == -1 || write(fd, line, (size_t)n) != n) {
+	off = fd != -1 ? lseek(fd, 0, SEEK_END) : -1;
+	if (fd == -1 || off == -1 || write(fd, line, (size_t)n) != n) {
+		/* A half-written line would read as a changed certificate. */
 		mt_err_set(err, MT_E_IO, _("cannot record fingerprint in %s: "
 		    "%s"), known_path, strerror(errno));
+		if (off != -1 && ftruncate(fd, off) != 0)
+			log_warn("%s: %s", known_path, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		pthread_mutex_unlock(&tls_known_lock);

@@ -88,7 +88,8 @@ int		 tls_fpr_normalize(const char *in, char out[TLS_FPR_LEN + 1]);
  * is set (non-NULL, non-empty); else, with a known-trackers file
  * (known_path non-NULL, non-empty), equal to the one recorded for addr,
  * or recorded now if addr is new (trust on first use).  With neither,
- * anything is accepted.  0, or -1 with MT_E_TLS (mismatch) or MT_E_IO.
+ * anything is accepted.  0, or -1 with MT_E_TLS (mismatch) or MT_E_IO
+ * (a new one could not be recorded: nothing of it is left in the file).
  */
 int		 tls_pin_check(const char *known_path, const char *addr,
 		     const char *expected, const char *actual,

@@ -135,6 +135,7 @@ tcl_connect(struct tracker_client *tc, size_t i, struct mt_err *err)
 	struct rpc_conn		*c;
 	char			 fpr[TLS_FPR_LEN + 1];
 	uint64_t		 deadline;
+	int			 rc;
 
 	deadline = net_now_ms() + TRACKER_CLIENT_TIMEOUT_MS;
 	c = rpc_open(e->addr, tc->ctx, TRACKER_CLIENT_TIMEOUT_MS, -1, err);
@@ -146,7 +147,17 @@ tcl_connect(struct tracker_client *tc, size_t i, struct mt_err *err)
 		rpc_free(c);
 		return (NULL);
 	}
-	if (tls_pin_check(tc->known_path, e->addr, e->fpr, fpr, err) != 0) {
+	rc = tls_pin_check(tc->known_path, e->addr, e->fpr, fpr, err);
+	if (rc != 0 && err->code == MT_E_IO) {
+		/*
+		 * First use, but a full disk (say) cannot record it: trust
+		 * it for this run (kept in e->fpr below) rather than lose
+		 * the tracker until the disk has room.
+		 */
+		log_warn(_("tracker %s: %s; trusting SHA256:%s for this run "
+		    "only"), e->addr, err->msg, fpr);
+		mt_err_clear(err);
+	} else if (rc != 0) {
 		if (err->code == MT_E_TLS)
 			log_warn("tracker %s: %s", e->addr, err->msg);
 		rpc_free(c);

@@ -159,7 +159,9 @@ static void	 upconn_view(struct torrent *, struct upconn *, unsigned,
 static int	 upconn_encode_bits(struct upconn *, unsigned, struct buf *,
 		    struct mt_err *);
 static void	 upconn_narrow(struct engine *, struct torrent *);
-static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t);
+static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t,
+		    int);
+static int	 upconn_out(const struct torrent *, uint32_t);
 static void	 upconn_wake(struct upconn *);
 static void	 upconn_turn_end(struct upconn *, uint64_t);
 static uint32_t	 offer_pick(struct torrent *, const uint32_t *, unsigned);
@@ -709,6 +711,8 @@ session_piece(struct session *s, struct mt_err *err)
 	pthread_mutex_unlock(&t->lock);
 	if (!have)
 		engine_piece_verified(e, t, index);
+	log_debug("%s: piece %u from %s%s", t->mi.name, index, p->addr,
+	    have ? " (a duplicate)" : "");
 	return (0);
 }
 
@@ -1239,6 +1243,7 @@ upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t index,
 	return (xfer_send(u->fd, cancel, end, 4, deadline, err));
 }
 
+
 /* Find a torrent this connection may be served: subscribed or listed. */
 static struct torrent *
 upconn_torrent(struct upconn *u, const char *file_id, int *sub)
@@ -1367,7 +1372,10 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			    "piece not verified");
 		else if ((rc = upconn_turn(u, t,
 		    (uint32_t)m->piece_request.index, &ticket, err)) != 0) {
-			if (rc > 0)	/* waited too long: ask elsewhere */
+			if (rc == 2)	/* went out once: ask its holder */
+				rc = xfer_send_error(u->fd, MT_E_NOTFOUND,
+				    "sent once already; initial seeding");
+			else if (rc > 0) /* waited too long: ask elsewhere */
 				rc = xfer_send_error(u->fd, MT_E_BUSY, "busy");
 		} else {
 			n = metainfo_piece_len(&t->mi,
@@ -1375,9 +1383,13 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			rc = upconn_send_piece(u, t,
 			    (uint32_t)m->piece_request.index, err);
 			upconn_turn_end(u, ticket);
+			upconn_sent(u, t, (uint32_t)m->piece_request.index,
+			    rc == 0);
 			if (rc == 0)
-				upconn_sent(u, t,
-				    (uint32_t)m->piece_request.index);
+				log_debug("%s: piece %u to %s", t->mi.name,
+				    (unsigned)m->piece_request.index,
+				    u->listen[0] != '\0' ? u->listen :
+				    u->addr);
 			if (rc == 0) {
 				uint64_t now = xfer_now();
 
@@ -1480,6 +1492,7 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 	struct engine	*e = u->e;
 	uint64_t	 now = xfer_now(), key;
 	unsigned	 sent, active, waiting;
+	int		 out, claimed;
 
 	/*
 	 * A full queue turns away a piece we already sent: the requester
@@ -1489,7 +1502,10 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 	upsched_counts(e->us, &active, &waiting);
 	pthread_mutex_lock(&t->lock);
 	sent = t->sent[index];
+	out = upconn_out(t, index);
 	pthread_mutex_unlock(&t->lock);
+	if (out)
+		return (2);
 	if (sent > 0 && waiting >= e->queue_max)
 		return (1);
 	key = now + (uint64_t)(sent < 4 ? sent : 4) * XFER_SENT_PENALTY_MS;
@@ -1511,7 +1527,37 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 			return (1);
 		}
 	}
+	/*
+	 * Initial seeding: claim the piece now, so that it is offered
+	 * nowhere else and the others are shown new offers while it goes
+	 * out, not after.  It may have gone out while we waited.
+	 */
+	pthread_mutex_lock(&t->lock);
+	out = upconn_out(t, index);
+	if (!out && t->superseed && t->sending[index] < UINT8_MAX)
+		t->sending[index]++;
+	claimed = !out && t->superseed;
+	pthread_mutex_unlock(&t->lock);
+	if (out) {
+		upconn_turn_end(u, *ticket);
+		return (2);
+	}
+	if (claimed)
+		transfer_offer_refill(e, t);
 	return (0);
+}
+
+/*
+ * While initial seeding is narrow, a piece goes out once before any
+ * piece goes out twice: one already sent, or being sent, is refused
+ * (`not-found`: the requester forgets it and asks for its other
+ * offers, or gets it from the peer it went to).  t->lock held.
+ */
+static int
+upconn_out(const struct torrent *t, uint32_t index)
+{
+	return (t->superseed && t->narrow &&
+	    (t->sent[index] > 0 || t->sending[index] > 0));
 }
 
 /* End an upload turn, granted or not. */
@@ -1524,16 +1570,21 @@ upconn_turn_end(struct upconn *u, uint64_t ticket)
 	upsched_leave(u->e->us, ticket);
 }
 
-/* Piece index of t went out on u: count it, move initial seeding on. */
+/*
+ * Piece index of t went out on u (ok) or failed to: count it, move
+ * initial seeding on.
+ */
 static void
-upconn_sent(struct upconn *u, struct torrent *t, uint32_t index)
+upconn_sent(struct upconn *u, struct torrent *t, uint32_t index, int ok)
 {
 	int	superseed;
 
 	pthread_mutex_lock(&t->lock);
-	if (t->sent[index] == 0 && t->nunsent > 0)
+	if (t->sending[index] > 0)
+		t->sending[index]--;
+	if (ok && t->sent[index] == 0 && t->nunsent > 0)
 		t->nunsent--;
-	if (t->sent[index] < UINT16_MAX)
+	if (ok && t->sent[index] < UINT16_MAX)
 		t->sent[index]++;
 	superseed = t->superseed;
 	pthread_mutex_unlock(&t->lock);
@@ -1555,7 +1606,8 @@ offer_pick(struct torrent *t, const uint32_t *not, unsigned n)
 
 	for (k = 0; k < np; k++) {
 		i = (t->offer_next + k) % np;
-		if (t->sent[i] != 0 || !picker_has(&t->pk, i))
+		if (t->sent[i] != 0 || t->sending[i] != 0 ||
+		    !picker_has(&t->pk, i))
 			continue;
 		for (j = 0; j < n && not[j] != i; j++)
 			;
@@ -1585,7 +1637,7 @@ offer_fill(struct torrent *t, struct upconn *u, unsigned k, int queue)
 
 	for (j = 0; j < u->noffer[k];) {
 		i = u->offer[k][j];
-		if (t->sent[i] != 0) {
+		if (t->sent[i] != 0 || t->sending[i] != 0) {
 			if (t->offered[i] > 0)
 				t->offered[i]--;
 			u->offer[k][j] = u->offer[k][--u->noffer[k]];
