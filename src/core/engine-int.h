@@ -140,6 +140,8 @@ struct torrent {
 	int			 superseed;	/* lock */
 	int			 narrow;	/* lock, changed under
 						   engine.lock too */
+	int			 fast_up;	/* lock: a piece went out
+						   fast: no drain */
 	struct torrent		*next;		/* engine.lock */
 };
 

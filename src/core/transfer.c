@@ -17,9 +17,11 @@
 #include "config.h"
 
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -75,6 +77,29 @@
  * 100 Mbit/s link on a busy machine (bench/swarm/results.md).
  */
 #define XFER_NOTSENT_LOWAT	(512 * 1024)
+/*
+ * Initial seeding wants each fresh piece to reach one peer quickly so
+ * that it can relay it on.  But an upload turn that ends when the last
+ * byte enters the kernel lets every connection's piece out at once
+ * (socket buffers, the qdisc and the window hold a megabyte or more per
+ * connection): the link shares itself among them, each copy arrives
+ * only when all do, and the scheduler's order means nothing.  So while
+ * initial seeding is narrow the turn holds until the piece is nearly
+ * delivered: at most XFER_DRAIN_BYTES, or what the link sends in
+ * XFER_DRAIN_SLACK_MS, unacknowledged (SIOCOUTQ), for at most
+ * XFER_DRAIN_MAX_MS, sleeping for the time the rest should take at the
+ * rate seen (XFER_DRAIN_POLL_MS before a rate is known, at most
+ * XFER_DRAIN_SLEEP_MAX_MS).  On a fast uplink a piece is a short, fresh
+ * flow that two at a time do not fill (a 100 Mbit/s seeder moved 76):
+ * once a piece is delivered within XFER_DRAIN_FAST_MS, the torrent
+ * stops holding turns (torrent.fast_up).
+ */
+#define XFER_DRAIN_BYTES	(64 * 1024)
+#define XFER_DRAIN_SLACK_MS	20
+#define XFER_DRAIN_MAX_MS	5000
+#define XFER_DRAIN_POLL_MS	5
+#define XFER_DRAIN_SLEEP_MAX_MS	50
+#define XFER_DRAIN_FAST_MS	150
 /*
  * Pipelining.  One request in flight per session (e->depth) keeps a
  * piece from waiting in a slow uploader's queue while other holders
@@ -163,6 +188,7 @@ static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t,
 		    int);
 static int	 upconn_out(const struct torrent *, uint32_t);
 static void	 upconn_wake(struct upconn *);
+static void	 upconn_drain(struct upconn *);
 static void	 upconn_turn_end(struct upconn *, uint64_t);
 static uint32_t	 offer_pick(struct torrent *, const uint32_t *, unsigned);
 static void	 offer_fill(struct torrent *, struct upconn *, unsigned,
@@ -1186,11 +1212,11 @@ upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t index,
 {
 	uint8_t		 h[4 + 1 + 11 + 4 + 4 + 40 + 4 + 8 + 4], end[4];
 	uint32_t	 len = metainfo_piece_len(&t->mi, index);
-	uint64_t	 deadline = xfer_now() + TRANSFER_TIMEOUT_MS;
+	uint64_t	 start = xfer_now(), deadline = start + TRANSFER_TIMEOUT_MS;
 	off_t		 off = (off_t)index * t->mi.piece_size;
 	size_t		 left = len;
 	ssize_t		 r;
-	int		 cancel = u->e->stop_pipe[0];
+	int		 cancel = u->e->stop_pipe[0], drain;
 
 	buf_put_u32be(h, WIRE_MAGIC_START);
 	h[4] = 11;
@@ -1240,7 +1266,61 @@ upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t index,
 		    strerror(errno)));
 	}
 	buf_put_u32be(end, WIRE_MAGIC_END);
-	return (xfer_send(u->fd, cancel, end, 4, deadline, err));
+	if (xfer_send(u->fd, cancel, end, 4, deadline, err) != 0)
+		return (-1);
+	pthread_mutex_lock(&t->lock);
+	drain = t->superseed && t->narrow && !t->fast_up;
+	pthread_mutex_unlock(&t->lock);
+	if (drain) {
+		upconn_drain(u);
+		if (xfer_now() - start < XFER_DRAIN_FAST_MS) {
+			pthread_mutex_lock(&t->lock);
+			t->fast_up = 1;
+			pthread_mutex_unlock(&t->lock);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Wait (bounded) until what we sent on u is nearly all acknowledged:
+ * XFER_DRAIN_BYTES, or what XFER_DRAIN_SLACK_MS take at the rate seen
+ * (so that a late wake-up on a busy machine does not leave a fast link
+ * idle), sleeping for about the time the rest takes.
+ */
+static void
+upconn_drain(struct upconn *u)
+{
+	struct pollfd	pfd;
+	uint64_t	now = xfer_now(), end = now + XFER_DRAIN_MAX_MS, t0;
+	uint64_t	left, rate = 0;		/* bytes per second */
+	int		q, q0, ms = XFER_DRAIN_POLL_MS;
+
+	pfd.fd = u->e->stop_pipe[0];
+	pfd.events = POLLIN;
+	if (ioctl(u->fd, SIOCOUTQ, &q0) != 0)
+		return;
+	t0 = now;
+	while (q0 > XFER_DRAIN_BYTES &&
+	    (uint64_t)q0 > rate * XFER_DRAIN_SLACK_MS / 1000 && now < end) {
+		/* The engine's stop pipe cuts the wait short. */
+		if (poll(&pfd, 1, ms) != 0 ||
+		    ioctl(u->fd, SIOCOUTQ, &q) != 0)
+			break;
+		now = xfer_now();
+		ms = XFER_DRAIN_POLL_MS;
+		if (q < q0 && now > t0) {
+			rate = (uint64_t)(q0 - q) * 1000 / (now - t0);
+			left = (uint64_t)q > rate * XFER_DRAIN_SLACK_MS /
+			    1000 ? (uint64_t)q - rate * XFER_DRAIN_SLACK_MS /
+			    1000 : 0;
+			ms = (int)(left * 1000 / (rate + 1));
+			ms = ms < 1 ? 1 : ms > XFER_DRAIN_SLEEP_MAX_MS ?
+			    XFER_DRAIN_SLEEP_MAX_MS : ms;
+			t0 = now;
+		}
+		q0 = q;
+	}
 }
 
 
