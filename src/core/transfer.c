@@ -184,6 +184,7 @@ static void	 upconn_view(struct torrent *, struct upconn *, unsigned,
 static int	 upconn_encode_bits(struct upconn *, unsigned, struct buf *,
 		    struct mt_err *);
 static void	 upconn_narrow(struct engine *, struct torrent *);
+static void	 upconn_reveal(struct engine *, struct torrent *);
 static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t,
 		    int);
 static int	 upconn_out(const struct torrent *, uint32_t);
@@ -1785,19 +1786,33 @@ upconn_narrow(struct engine *e, struct torrent *t)
 		log_debug("%s: initial seeding %s", t->mi.name,
 		    narrow ? "narrows (several downloaders)" :
 		    "shows everything (one downloader)");
-		for (u = e->ups; u != NULL; u = u->next) {
-			pthread_mutex_lock(&u->lock);
-			for (k = 0; k < u->nsubs; k++) {
-				if (u->subs[k] != t)
-					continue;
-				offer_drop(t, u, k);
-				u->reveal[k] = 1;
-				upconn_wake(u);
-			}
-			pthread_mutex_unlock(&u->lock);
-		}
+		upconn_reveal(e, t);
 	}
 	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * What every connection subscribed to t is shown changed: give back
+ * its offers and send it its new view (upconn_view()) at once.
+ * e->lock and t->lock held.
+ */
+static void
+upconn_reveal(struct engine *e, struct torrent *t)
+{
+	struct upconn	*u;
+	unsigned	 k;
+
+	for (u = e->ups; u != NULL; u = u->next) {
+		pthread_mutex_lock(&u->lock);
+		for (k = 0; k < u->nsubs; k++) {
+			if (u->subs[k] != t)
+				continue;
+			offer_drop(t, u, k);
+			u->reveal[k] = 1;
+			upconn_wake(u);
+		}
+		pthread_mutex_unlock(&u->lock);
+	}
 }
 
 void
@@ -1821,16 +1836,12 @@ transfer_offer_refill(struct engine *e, struct torrent *t)
 		log_info("%s: every piece sent once; initial seeding done",
 		    t->mi.name);
 	}
-	for (u = e->ups; u != NULL && (done || t->narrow); u = u->next) {
+	if (done)
+		upconn_reveal(e, t);
+	for (u = e->ups; u != NULL && !done && t->narrow; u = u->next) {
 		pthread_mutex_lock(&u->lock);
 		for (k = 0; k < u->nsubs; k++) {
-			if (u->subs[k] != t)
-				continue;
-			if (done) {
-				offer_drop(t, u, k);
-				u->reveal[k] = 1;
-				upconn_wake(u);
-			} else
+			if (u->subs[k] == t)
 				offer_fill(t, u, k, 1);
 		}
 		pthread_mutex_unlock(&u->lock);
