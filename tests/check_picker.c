@@ -56,7 +56,7 @@ START_TEST(test_only_peer_pieces)
 	picker_bit_set(bits, 40);
 	picker_avail_bitfield(&p, bits, 1);
 	ck_assert_uint_eq(picker_pick(&p, bits, NULL, 0, 2, NULL), 40);
-	picker_request(&p, 40);
+	picker_request(&p, 40, 1);
 	/* In flight, not endgame (other pieces free): nothing else. */
 	ck_assert_uint_eq(picker_pick(&p, bits, NULL, 0, 2, NULL),
 	    PICKER_NONE);
@@ -77,8 +77,8 @@ START_TEST(test_ties_random_deterministic)
 		seq_a[n] = picker_pick(&a, all, NULL, 0, 2, NULL);
 		seq_b[n] = picker_pick(&b, all, NULL, 0, 2, NULL);
 		ck_assert_uint_lt(seq_a[n], N);
-		picker_request(&a, seq_a[n]);
-		picker_request(&b, seq_b[n]);
+		picker_request(&a, seq_a[n], n);
+		picker_request(&b, seq_b[n], n);
 		counts[seq_a[n]]++;
 		if (seq_a[n] != n)
 			in_order = 0;
@@ -95,7 +95,7 @@ START_TEST(test_ties_random_deterministic)
 	picker_init(&a, N, 43);
 	for (n = 0; n < N; n++) {
 		seq_b[n] = picker_pick(&a, all, NULL, 0, 2, NULL);
-		picker_request(&a, seq_b[n]);
+		picker_request(&a, seq_b[n], n);
 	}
 	ck_assert_int_ne(memcmp(seq_a, seq_b, sizeof seq_a), 0);
 	picker_done(&a);
@@ -112,21 +112,21 @@ START_TEST(test_endgame)
 	picker_avail_bitfield(&p, all, 1);
 	picker_set_have(&p, 0);
 	picker_set_have(&p, 1);
-	picker_request(&p, 2);
+	picker_request(&p, 2, 10);
 	i = picker_pick(&p, all, NULL, 0, 2, &eg);
 	ck_assert_uint_eq(i, 3);
 	ck_assert_int_eq(eg, 0);
-	picker_request(&p, 3);
+	picker_request(&p, 3, 20);
 	/* All missing pieces in flight: endgame duplicates. */
 	ex[0] = 3;
 	i = picker_pick(&p, all, ex, 1, 2, &eg);
 	ck_assert_uint_eq(i, 2);
 	ck_assert_int_eq(eg, 1);
-	picker_request(&p, 2);
+	picker_request(&p, 2, 30);
 	/* 2 is at the cap now; 3 has one request. */
 	i = picker_pick(&p, all, NULL, 0, 2, &eg);
 	ck_assert_uint_eq(i, 3);
-	picker_request(&p, 3);
+	picker_request(&p, 3, 40);
 	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 2, &eg),
 	    PICKER_NONE);
 	/* No endgame allowed: nothing. */
@@ -144,6 +144,38 @@ START_TEST(test_endgame)
 	picker_set_have(&p, 3);
 	ck_assert_int_eq(picker_complete(&p), 1);
 	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 2, &eg), PICKER_NONE);
+	picker_done(&p);
+}
+END_TEST
+
+START_TEST(test_endgame_oldest_first)
+{
+	struct picker	p;
+	int		eg;
+
+	picker_init(&p, 4, 9);
+	picker_avail_bitfield(&p, all, 1);
+	picker_request(&p, 0, 300);
+	picker_request(&p, 1, 100);
+	picker_request(&p, 2, 200);
+	picker_request(&p, 3, 400);
+	/* Every piece has one request: the one asked longest ago first. */
+	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 2, &eg), 1);
+	ck_assert_int_eq(eg, 1);
+	ck_assert_uint_eq(picker_asked(&p, 1), 100);
+	/* A duplicate keeps the first request's time ... */
+	picker_request(&p, 1, 500);
+	ck_assert_uint_eq(picker_asked(&p, 1), 100);
+	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 2, &eg), 2);
+	/* ... until every request for it is gone. */
+	picker_release(&p, 1);
+	picker_release(&p, 1);
+	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 2, &eg), 1);
+	ck_assert_int_eq(eg, 0);
+	picker_request(&p, 1, 600);
+	ck_assert_uint_eq(picker_asked(&p, 1), 600);
+	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 2, &eg), 2);
+	ck_assert_uint_eq(picker_asked(&p, PICKER_NONE), 0);
 	picker_done(&p);
 }
 END_TEST
@@ -186,6 +218,7 @@ picker_suite(void)
 	tc = tcase_create("endgame");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_endgame);
+	tcase_add_test(tc, test_endgame_oldest_first);
 	suite_add_tcase(s, tc);
 	return (s);
 }

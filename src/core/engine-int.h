@@ -32,6 +32,8 @@ struct upsched;
 #define TRANSFER_CONNECT_MS	3000
 #define TRANSFER_STRIKES_MAX	3	/* bad pieces before a ban */
 #define TRANSFER_ENDGAME_DUP	2	/* requests per piece in endgame */
+#define TRANSFER_ENDGAME_LATE	2	/* ... once its request has waited
+					   this many usual piece times */
 #define TRANSFER_SUBS_MAX	64	/* have subscriptions per upload */
 #define TRANSFER_PEERS_MAX	512	/* sources per torrent learnt from
 					   incoming connections */
@@ -121,6 +123,8 @@ struct torrent {
 	uint32_t		 pieces_fetched;	/* lock */
 	uint32_t		 pieces_bad;		/* lock */
 	uint32_t		 pieces_dup;		/* lock: endgame losers */
+	uint64_t		 piece_ms;	/* lock: a piece's usual time from
+						   request to arrival (EWMA) */
 	/*
 	 * Uploads.  sent[i]: copies of piece i we sent (saturating).
 	 * Initial seeding (superseed: a file we shared, while some piece

@@ -6,7 +6,8 @@
  * ties are broken by reservoir sampling with a xorshift64 RNG so equal
  * pieces are spread uniformly across requesters, yet a seed reproduces a
  * run.  Endgame starts when no missing piece is free: duplicates of
- * in-flight pieces, fewest requests first, capped by endgame_max.
+ * in-flight pieces, fewest requests first, then the oldest request,
+ * capped by endgame_max.
  *
  * Invariant: nmissing_free == number of i with !have[i] && inflight[i]==0.
  */
@@ -28,6 +29,7 @@ picker_init(struct picker *p, uint32_t npieces, uint64_t seed)
 	p->have = xcalloc(PICKER_BITFIELD_LEN(npieces) + 1, 1);
 	p->inflight = xcalloc((size_t)npieces + 1, 1);
 	p->avail = xcalloc((size_t)npieces + 1, sizeof *p->avail);
+	p->asked = xcalloc((size_t)npieces + 1, sizeof *p->asked);
 	p->nmissing_free = npieces;
 	p->rng = seed != 0 ? seed : 0x9e3779b97f4a7c15ULL;
 }
@@ -38,6 +40,7 @@ picker_done(struct picker *p)
 	free(p->have);
 	free(p->inflight);
 	free(p->avail);
+	free(p->asked);
 	memset(p, 0, sizeof *p);
 }
 
@@ -105,7 +108,7 @@ picker_pick(struct picker *p, const uint8_t *peer_bits,
     int *endgame)
 {
 	uint32_t	i, best = PICKER_NONE, ties = 0;
-	uint32_t	best_key = UINT32_MAX, key;
+	uint64_t	best_key = UINT64_MAX, key;
 	size_t		k;
 	int		eg;
 
@@ -130,8 +133,9 @@ picker_pick(struct picker *p, const uint8_t *peer_bits,
 			}
 			if (k != nexclude)
 				continue;
-			/* Fewest requests first, then rarest. */
-			key = ((uint32_t)p->inflight[i] << 16) | p->avail[i];
+			/* Fewest requests first, then the oldest. */
+			key = ((uint64_t)p->inflight[i] << 56) |
+			    (p->asked[i] & ((UINT64_C(1) << 56) - 1));
 		}
 		if (key < best_key) {
 			best_key = key;
@@ -149,14 +153,23 @@ picker_pick(struct picker *p, const uint8_t *peer_bits,
 }
 
 void
-picker_request(struct picker *p, uint32_t i)
+picker_request(struct picker *p, uint32_t i, uint64_t now)
 {
 	if (i >= p->npieces)
 		return;
-	if (p->inflight[i] == 0 && !picker_bit(p->have, i))
-		p->nmissing_free--;
+	if (p->inflight[i] == 0) {
+		p->asked[i] = now;
+		if (!picker_bit(p->have, i))
+			p->nmissing_free--;
+	}
 	if (p->inflight[i] < UINT8_MAX)
 		p->inflight[i]++;
+}
+
+uint64_t
+picker_asked(const struct picker *p, uint32_t i)
+{
+	return (i < p->npieces ? p->asked[i] : 0);
 }
 
 void

@@ -6,7 +6,9 @@
  * rarest first among the missing pieces a peer holds that are not in
  * flight, ties broken by a seeded RNG (deterministic for tests); when every
  * missing piece is in flight, endgame: a piece in flight elsewhere, fewest
- * requests first, up to a cap of duplicates.
+ * requests first, then the one asked longest ago, up to a cap of
+ * duplicates.  Times are the caller's (any monotonic clock); the picker
+ * only compares them.
  *
  * Not thread-safe: the caller (a torrent) holds its lock.
  */
@@ -25,6 +27,7 @@ struct picker {
 	uint8_t		*have;		/* bitfield, MSB first */
 	uint8_t		*inflight;	/* requests in flight per piece */
 	uint16_t	*avail;		/* peers holding each piece */
+	uint64_t	*asked;		/* when its first request went out */
 	uint64_t	 rng;		/* xorshift64 state, never 0 */
 };
 
@@ -67,16 +70,23 @@ void		 picker_avail_piece(struct picker *p, uint32_t i, int delta);
  * pieces this requester already has in flight (never chosen twice).
  * Normal mode: rarest missing piece not in flight; endgame (no such piece
  * left anywhere): missing piece in flight with fewer than endgame_max
- * requests, fewest first, then rarest.  Returns the index or PICKER_NONE.
- * Does not mark it: call picker_request().  *endgame is set to 1 if the
- * choice is an endgame duplicate (may be NULL).
+ * requests, fewest first, then the one asked longest ago (so a caller
+ * that duplicates only late requests can stop at the first that is not;
+ * picker_asked()).  Returns the index or PICKER_NONE.  Does not mark it:
+ * call picker_request().  *endgame is set to 1 if the choice is an
+ * endgame duplicate (may be NULL).
  */
 uint32_t	 picker_pick(struct picker *p, const uint8_t *peer_bits,
 		     const uint32_t *exclude, size_t nexclude,
 		     unsigned endgame_max, int *endgame);
 
-/* Count a request in flight for i / drop it (the reply came or failed). */
-void		 picker_request(struct picker *p, uint32_t i);
+/*
+ * Count a request in flight for i, sent at time now / drop it (the reply
+ * came or failed).  The first request's time is kept while any is in
+ * flight: picker_asked().
+ */
+void		 picker_request(struct picker *p, uint32_t i, uint64_t now);
+uint64_t	 picker_asked(const struct picker *p, uint32_t i);
 void		 picker_release(struct picker *p, uint32_t i);
 
 /* The next value of the picker's seeded RNG (xorshift64). */
