@@ -76,6 +76,8 @@ struct eng_peer {
 						   file (its hello.listen) */
 	int			 stale;		/* bits may be out of date */
 	uint64_t		 retry_ms;	/* not before (monotonic) */
+	uint64_t		 piece_ms;	/* its usual request-to-arrival
+						   time (EWMA; 0: none yet) */
 	struct rate		 down;
 	struct eng_peer		*next;
 };

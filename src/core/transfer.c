@@ -405,13 +405,19 @@ session_cap(const struct torrent *t)
  * arrives second took a piece's worth of upload from someone who needed
  * it (bench/swarm: 580 duplicates, 4.5 copies of the file, in one
  * 32-host run); a request that is merely queued behind others will be
- * answered in about the usual time.  t->lock held.
+ * answered in about the usual time.  But a peer whose own pieces come
+ * in half the usual time or less (a fast seeder, idle near the end)
+ * duplicates at once: its copy is likely to win and costs a link that
+ * has room.  t->lock held.
  */
 static uint64_t
-endgame_late(const struct torrent *t, uint64_t now)
+endgame_late(const struct torrent *t, const struct eng_peer *p, uint64_t now)
 {
 	uint64_t	wait = TRANSFER_ENDGAME_LATE * t->piece_ms;
 
+	/* A peer that answers in half the usual time may be asked now. */
+	if (p->piece_ms != 0 && 2 * p->piece_ms <= t->piece_ms)
+		wait = 0;
 	return (now > wait ? now - wait : 0);
 }
 
@@ -434,7 +440,7 @@ session_useful(const struct torrent *t, const struct eng_peer *p)
 		if (!picker_bit(t->pk.have, i) && picker_bit(p->bits, i) &&
 		    (t->pk.inflight[i] == 0 || (t->pk.nmissing_free == 0 &&
 		    t->pk.inflight[i] < TRANSFER_ENDGAME_DUP &&
-		    picker_asked(&t->pk, i) <= endgame_late(t, now))))
+		    picker_asked(&t->pk, i) <= endgame_late(t, p, now))))
 			return (p->have + 1);
 	}
 	return (0);
@@ -616,9 +622,10 @@ session_fill(struct session *s, struct mt_err *err)
 		if (i == PICKER_NONE)
 			break;
 		/* The oldest request is not late yet: none is. */
-		if (eg && picker_asked(&t->pk, i) > endgame_late(t, now)) {
-			s->late_ms = picker_asked(&t->pk, i) +
-			    TRANSFER_ENDGAME_LATE * t->piece_ms;
+		if (eg && picker_asked(&t->pk, i) >
+		    endgame_late(t, s->p, now)) {
+			s->late_ms = now + picker_asked(&t->pk, i) -
+			    endgame_late(t, s->p, now);
 			break;
 		}
 		/* Normal mode never picks a piece in flight; endgame may. */
@@ -747,9 +754,12 @@ session_piece(struct session *s, struct mt_err *err)
 	rate_add(&p->down, now, len);
 	if (have)
 		t->pieces_dup++;
-	else
+	else {
 		t->piece_ms = t->piece_ms == 0 ? took :
 		    (7 * t->piece_ms + took) / 8;
+		p->piece_ms = p->piece_ms == 0 ? took :
+		    (3 * p->piece_ms + took) / 4;
+	}
 	pthread_mutex_unlock(&t->lock);
 	if (!have && storage_write(&t->st, (uint64_t)index * t->mi.piece_size,
 	    s->piece, len, err) != 0) {
@@ -771,8 +781,8 @@ session_piece(struct session *s, struct mt_err *err)
 	pthread_mutex_unlock(&t->lock);
 	if (!have)
 		engine_piece_verified(e, t, index);
-	log_debug("%s: piece %u from %s%s", t->mi.name, index, p->addr,
-	    have ? " (a duplicate)" : "");
+	log_debug("%s: piece %u from %s in %llu ms%s", t->mi.name, index,
+	    p->addr, (unsigned long long)took, have ? " (a duplicate)" : "");
 	return (0);
 }
 
