@@ -406,17 +406,21 @@ session_cap(const struct torrent *t)
  * it (bench/swarm: 580 duplicates, 4.5 copies of the file, in one
  * 32-host run); a request that is merely queued behind others will be
  * answered in about the usual time.  But a peer whose own pieces come
- * in half the usual time or less (a fast seeder, idle near the end)
- * duplicates at once: its copy is likely to win and costs a link that
- * has room.  t->lock held.
+ * in half the usual time or less (a fast seeder, idle near the end), or
+ * within XFER_FAST_MS, duplicates at once: its copy is likely to win
+ * and costs a link that has room.  t->lock held.
  */
 static uint64_t
 endgame_late(const struct torrent *t, const struct eng_peer *p, uint64_t now)
 {
 	uint64_t	wait = TRANSFER_ENDGAME_LATE * t->piece_ms;
 
-	/* A peer that answers in half the usual time may be asked now. */
-	if (p->piece_ms != 0 && 2 * p->piece_ms <= t->piece_ms)
+	/*
+	 * A peer that answers in half the usual time, or on a fast link
+	 * (XFER_FAST_MS: loopback, a LAN), may be asked now.
+	 */
+	if (p->piece_ms != 0 && (2 * p->piece_ms <= t->piece_ms ||
+	    p->piece_ms < XFER_FAST_MS))
 		wait = 0;
 	return (now > wait ? now - wait : 0);
 }
