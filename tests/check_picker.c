@@ -180,6 +180,25 @@ START_TEST(test_endgame_oldest_first)
 }
 END_TEST
 
+START_TEST(test_endgame_late)
+{
+	/* Usual time unknown: nothing to wait for. */
+	ck_assert_uint_eq(picker_endgame_before(5000, 0, 0, 20), 5000);
+	/* A request is late after PICKER_ENDGAME_LATE usual times. */
+	ck_assert_uint_eq(picker_endgame_before(5000, 1000, 0, 20),
+	    5000 - PICKER_ENDGAME_LATE * 1000);
+	ck_assert_uint_eq(picker_endgame_before(5000, 1000, 600, 20),
+	    5000 - PICKER_ENDGAME_LATE * 1000);
+	/* A peer twice as fast as usual, or on a fast link, asks now. */
+	ck_assert_uint_eq(picker_endgame_before(5000, 1000, 500, 20), 5000);
+	ck_assert_uint_eq(picker_endgame_before(5000, 30, 19, 20), 5000);
+	ck_assert_uint_eq(picker_endgame_before(5000, 30, 20, 20),
+	    5000 - PICKER_ENDGAME_LATE * 30);
+	/* Early in a clock's life: never below 0. */
+	ck_assert_uint_eq(picker_endgame_before(1500, 1000, 0, 20), 0);
+}
+END_TEST
+
 START_TEST(test_unavailable)
 {
 	struct picker	p;
@@ -219,6 +238,7 @@ picker_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_endgame);
 	tcase_add_test(tc, test_endgame_oldest_first);
+	tcase_add_test(tc, test_endgame_late);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -32,8 +32,6 @@ struct upsched;
 #define TRANSFER_CONNECT_MS	3000
 #define TRANSFER_STRIKES_MAX	3	/* bad pieces before a ban */
 #define TRANSFER_ENDGAME_DUP	2	/* requests per piece in endgame */
-#define TRANSFER_ENDGAME_LATE	2	/* ... once its request has waited
-					   this many usual piece times */
 #define TRANSFER_SUBS_MAX	64	/* have subscriptions per upload */
 #define TRANSFER_PEERS_MAX	512	/* sources per torrent learnt from
 					   incoming connections */

@@ -172,6 +172,17 @@ picker_asked(const struct picker *p, uint32_t i)
 	return (i < p->npieces ? p->asked[i] : 0);
 }
 
+uint64_t
+picker_endgame_before(uint64_t now, uint64_t usual, uint64_t peer,
+    uint64_t fast)
+{
+	uint64_t	wait = PICKER_ENDGAME_LATE * usual;
+
+	if (peer != 0 && (2 * peer <= usual || peer < fast))
+		wait = 0;
+	return (now > wait ? now - wait : 0);
+}
+
 void
 picker_release(struct picker *p, uint32_t i)
 {

@@ -89,6 +89,18 @@ void		 picker_request(struct picker *p, uint32_t i, uint64_t now);
 uint64_t	 picker_asked(const struct picker *p, uint32_t i);
 void		 picker_release(struct picker *p, uint32_t i);
 
+/*
+ * Endgame: a missing piece is asked of a second peer only once its first
+ * request is late, that is when picker_asked() <= the value returned:
+ * now minus PICKER_ENDGAME_LATE times `usual` (the torrent's usual time
+ * from request to arrival; 0 while unknown).  A peer whose own usual
+ * time `peer` (0: unknown) is at most half of `usual`, or under `fast`,
+ * may duplicate at once (returns now).  Never below 0.
+ */
+#define PICKER_ENDGAME_LATE	2
+uint64_t	 picker_endgame_before(uint64_t now, uint64_t usual,
+		     uint64_t peer, uint64_t fast);
+
 /* The next value of the picker's seeded RNG (xorshift64). */
 uint64_t	 picker_random(struct picker *p);
 

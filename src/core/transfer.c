@@ -400,7 +400,7 @@ session_cap(const struct torrent *t)
 
 /*
  * Endgame: a piece is asked again only once its request has waited
- * TRANSFER_ENDGAME_LATE usual piece times (before `now - that`).  When
+ * PICKER_ENDGAME_LATE usual piece times (picker_endgame_before()).  When
  * the uploaders' links are what limits the swarm, every duplicate that
  * arrives second took a piece's worth of upload from someone who needed
  * it (bench/swarm: 580 duplicates, 4.5 copies of the file, in one
@@ -413,16 +413,8 @@ session_cap(const struct torrent *t)
 static uint64_t
 endgame_late(const struct torrent *t, const struct eng_peer *p, uint64_t now)
 {
-	uint64_t	wait = TRANSFER_ENDGAME_LATE * t->piece_ms;
-
-	/*
-	 * A peer that answers in half the usual time, or on a fast link
-	 * (XFER_FAST_MS: loopback, a LAN), may be asked now.
-	 */
-	if (p->piece_ms != 0 && (2 * p->piece_ms <= t->piece_ms ||
-	    p->piece_ms < XFER_FAST_MS))
-		wait = 0;
-	return (now > wait ? now - wait : 0);
+	return (picker_endgame_before(now, t->piece_ms, p->piece_ms,
+	    XFER_FAST_MS));
 }
 
 /*
