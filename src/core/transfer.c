@@ -427,16 +427,17 @@ endgame_late(const struct torrent *t, const struct eng_peer *p, uint64_t now)
 static uint32_t
 session_useful(const struct torrent *t, const struct eng_peer *p)
 {
-	uint64_t	now = xfer_now();
+	uint64_t	before;
 	uint32_t	i;
 
 	if (!p->known || p->bits == NULL || p->stale)
 		return (UINT32_MAX);
+	before = endgame_late(t, p, xfer_now());
 	for (i = 0; i < t->pk.npieces; i++) {
 		if (!picker_bit(t->pk.have, i) && picker_bit(p->bits, i) &&
 		    (t->pk.inflight[i] == 0 || (t->pk.nmissing_free == 0 &&
 		    t->pk.inflight[i] < TRANSFER_ENDGAME_DUP &&
-		    picker_asked(&t->pk, i) <= endgame_late(t, p, now))))
+		    picker_asked(&t->pk, i) <= before)))
 			return (p->have + 1);
 	}
 	return (0);
@@ -601,7 +602,7 @@ session_fill(struct session *s, struct mt_err *err)
 	union message	 m;
 	struct buf	 out;
 	uint32_t	 ex[TRANSFER_DEPTH], i;
-	uint64_t	 now = xfer_now();
+	uint64_t	 now = xfer_now(), before;
 	size_t		 k;
 	int		 rc = 0, eg;
 
@@ -610,6 +611,7 @@ session_fill(struct session *s, struct mt_err *err)
 		return (0);
 	buf_init(&out, 64 * 1024);
 	pthread_mutex_lock(&t->lock);
+	before = endgame_late(t, s->p, now);
 	while (s->qn < s->depth && t->state == TORRENT_DOWNLOADING) {
 		for (k = 0; k < s->qn; k++)
 			ex[k] = s->q[(s->qhead + k) % TRANSFER_DEPTH];
@@ -618,10 +620,8 @@ session_fill(struct session *s, struct mt_err *err)
 		if (i == PICKER_NONE)
 			break;
 		/* The oldest request is not late yet: none is. */
-		if (eg && picker_asked(&t->pk, i) >
-		    endgame_late(t, s->p, now)) {
-			s->late_ms = now + picker_asked(&t->pk, i) -
-			    endgame_late(t, s->p, now);
+		if (eg && picker_asked(&t->pk, i) > before) {
+			s->late_ms = now + picker_asked(&t->pk, i) - before;
 			break;
 		}
 		/* Normal mode never picks a piece in flight; endgame may. */
