@@ -30,6 +30,7 @@
 #include "frontend.h"
 #include "i18n.h"
 #include "log.h"
+#include "net.h"
 #include "tracker-client.h"
 #include "tracker.h"
 #include "tui/tui.h"
@@ -45,7 +46,8 @@ enum {
 	OPT_LOG = 256,
 	OPT_EXIT_WHEN_DONE,
 	OPT_EMBEDDED,
-	OPT_UPLOAD_SLOTS
+	OPT_UPLOAD_SLOTS,
+	OPT_CONGESTION
 };
 
 struct peer_options {
@@ -56,6 +58,7 @@ struct peer_options {
 	const char	*state_dir;
 	unsigned	 workers;
 	unsigned	 upload_slots;
+	const char	*congestion;
 	int		 batch;
 	int		 exit_when_done;
 	int		 embedded;
@@ -70,6 +73,7 @@ static const struct option peer_longopts[] = {
 	{ "state-dir",		required_argument, NULL, 's' },
 	{ "workers",		required_argument, NULL, 'w' },
 	{ "upload-slots",	required_argument, NULL, OPT_UPLOAD_SLOTS },
+	{ "congestion",		required_argument, NULL, OPT_CONGESTION },
 	{ "batch",		no_argument,	   NULL, 'b' },
 	{ "exit-when-done",	no_argument,	   NULL, OPT_EXIT_WHEN_DONE },
 	{ "embedded-tracker",	optional_argument, NULL, OPT_EMBEDDED },
@@ -117,6 +121,10 @@ peer_usage(FILE *fp)
 	    "                             ~/.local/state/mtorrent)\n"
 	    "  -w, --workers=N            download with N worker threads\n"
 	    "      --upload-slots=N       serve at most N peers at once\n"
+	    "      --congestion=ALGO      TCP congestion control for "
+	    "uploads (default\n"
+	    "                             reno; 'system' keeps the "
+	    "system's)\n"
 	    "  -b, --batch                no dashboard: read commands from "
 	    "standard\n"
 	    "                             input, print results as stable "
@@ -322,6 +330,13 @@ peer_cli_main(int argc, char **argv)
 				return (peer_bad(_("--upload-slots wants a "
 				    "number from 1 to %d"), PEER_SLOTS_MAX));
 			break;
+		case OPT_CONGESTION:
+			if (!net_congestion_name_ok(optarg))
+				return (peer_bad(_("--congestion wants an "
+				    "algorithm name such as reno or cubic, or "
+				    "'system'")));
+			po.congestion = optarg;
+			break;
 		case 'b':
 			po.batch = 1;
 			break;
@@ -473,6 +488,7 @@ peer_cli_main(int argc, char **argv)
 	cfg.state_dir = state_dir;
 	cfg.workers = po.workers;
 	cfg.upload_slots = po.upload_slots;
+	cfg.congestion = po.congestion;
 	if (tracker != NULL)
 		cfg.embedded_tracker = tracker_address(tracker);
 	mt_err_clear(&err);

@@ -3,7 +3,9 @@
  * (a table of good and bad addresses), fingerprint normalisation, the
  * pin decisions (configured pin, trust on first use, changed
  * certificate), identity files, and an rpc connection over a socketpair
- * (round trip, deadline, end of stream, a broken frame).
+ * (round trip, deadline, end of stream, a broken frame); the upload
+ * side's TCP congestion control (names, inheritance by accepted
+ * connections, a clear error for what the kernel does not offer).
  */
 #include "config.h"
 
@@ -13,6 +15,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -67,6 +72,65 @@ START_TEST(test_parse_addr)
 		ck_assert_uint_eq(port, addr_cases[_i].port);
 	} else
 		ck_assert_int_eq(rc, -1);
+}
+END_TEST
+
+START_TEST(test_congestion_names)
+{
+	ck_assert(net_congestion_name_ok("reno"));
+	ck_assert(net_congestion_name_ok("cubic"));
+	ck_assert(net_congestion_name_ok("dctcp_2"));
+	ck_assert(net_congestion_name_ok("abcdefghijklmno"));	/* 15 */
+	ck_assert(!net_congestion_name_ok("abcdefghijklmnop"));	/* 16 */
+	ck_assert(!net_congestion_name_ok(""));
+	ck_assert(!net_congestion_name_ok("Reno"));
+	ck_assert(!net_congestion_name_ok("re no"));
+	ck_assert(!net_congestion_name_ok("../x"));
+}
+END_TEST
+
+/*
+ * A congestion control set on the listening socket is what accepted
+ * connections (the uploads) use; an unknown one is a clear error.
+ */
+START_TEST(test_congestion_inherited)
+{
+	struct mt_err	err;
+	struct pollfd	pfd;
+	char		addr[64], name[NET_CC_NAME_MAX + 1];
+	socklen_t	len = NET_CC_NAME_MAX;
+	int		lfd, cfd, afd;
+
+	mt_err_clear(&err);
+	lfd = net_listen("127.0.0.1:0", 4, &err);
+	ck_assert_msg(lfd != -1, "listen: %s", err.msg);
+	ck_assert_int_eq(net_set_congestion(lfd, "nosuchcc", &err), -1);
+	ck_assert_int_eq(err.code, MT_E_BADVALUE);
+	ck_assert_msg(strstr(err.msg, "\"nosuchcc\" not available") != NULL,
+	    "%s", err.msg);
+	mt_err_clear(&err);
+	ck_assert_int_eq(net_set_congestion(lfd, "Bad name", &err), -1);
+	ck_assert_msg(strstr(err.msg, "bad congestion control name") != NULL,
+	    "%s", err.msg);
+	mt_err_clear(&err);
+	/* Linux always lets any process choose reno. */
+	ck_assert_msg(net_set_congestion(lfd, "reno", &err) == 0, "%s",
+	    err.msg);
+	ck_assert_int_eq(net_local_addr(lfd, addr, sizeof addr), 0);
+	cfd = net_connect(addr, 5000, &err);
+	ck_assert_msg(cfd != -1, "connect: %s", err.msg);
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ne(afd, -1);
+	memset(name, 0, sizeof name);
+	ck_assert_int_eq(getsockopt(afd, IPPROTO_TCP, TCP_CONGESTION, name,
+	    &len), 0);
+	ck_assert_str_eq(name, "reno");
+	close(afd);
+	close(cfd);
+	close(lfd);
 }
 END_TEST
 
@@ -320,6 +384,8 @@ tracker_net_suite(void)
 	tcase_add_loop_test(tc, test_parse_addr, 0,
 	    sizeof addr_cases / sizeof addr_cases[0]);
 	tcase_add_test(tc, test_parse_addr_long_host);
+	tcase_add_test(tc, test_congestion_names);
+	tcase_add_test(tc, test_congestion_inherited);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pins");

@@ -440,6 +440,13 @@ while :; do
 done
 TEND=$EPOCHREALTIME
 B1=$(port_bytes)
+# TCP segments sent and retransmitted by each host so far (its own
+# namespace's counters): retransmissions take upload from the swarm.
+for ((i = 1; i < H; i++)); do
+	ip netns exec "$(ns_of $i)" awk '/^Tcp:/ { n++; if (n == 1)
+	    for (k = 2; k <= NF; k++) f[$k] = k; else
+	    print $f["OutSegs"], $f["RetransSegs"] }' /proc/net/snmp
+done > "$W/retrans" 2>/dev/null
 read -r C1 I1 < <(cpu_ticks)
 P1=$(peer_ticks)
 kill "$SAMPLER" 2>/dev/null
@@ -478,7 +485,7 @@ else
 fi
 # Bytes each host sent between T0 and TEND.
 python3 - "$F" "$H" "$UP" "$SUP" "$T0" "$TEND" "$W/samples" \
-    "$B0" "$B1" > "$W/analysis" <<'EOF'
+    "$B0" "$B1" "$W/retrans" > "$W/analysis" <<'EOF'
 import sys
 F, H, up, sup = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 t0, t1 = float(sys.argv[5]), float(sys.argv[6])
@@ -521,6 +528,14 @@ for (ta, a), (tb, b) in zip(rows, rows[1:]):
         idle += rate[i] < 0.25 * up
     out.append("%5.1f %6.1f %6.1f" % (tb - t0, sum(rate.values()), rate[1]))
 print("leecher_idle_pct %.1f" % (100.0 * idle / max(slots, 1)))
+try:
+    rt = [tuple(map(int, l.split())) for l in open(sys.argv[10])]
+    lo = sum(o for o, r in rt[1:])
+    print("retrans_pct seeder %.1f leechers %.1f" % (
+        100.0 * rt[0][1] / max(rt[0][0], 1),
+        100.0 * sum(r for o, r in rt[1:]) / max(lo, 1)))
+except (OSError, ValueError, IndexError):
+    pass
 print("timeline (s, all hosts Mbit/s, seeder Mbit/s):")
 for l in out:
     print("  " + l)

@@ -185,6 +185,8 @@ struct engine {
 	atomic_int		 stopping;
 	char			 listen[64];	/* immutable */
 	char			 embedded[264];	/* immutable; "" if none */
+	char			 congestion[NET_CC_NAME_MAX]; /* immutable:
+					 * uploads' TCP congestion control */
 	char			 node_id[41];	/* immutable */
 	char			 state_dir[4096];
 	unsigned		 workers;

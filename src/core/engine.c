@@ -940,6 +940,17 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 		mt_err_set(err, MT_E_NET, "getsockname: %s", strerror(errno));
 		goto fail;
 	}
+	/* Upload connections are accepted here and inherit it. */
+	strlcpy(e->congestion, cfg->congestion != NULL ? cfg->congestion :
+	    ENGINE_DEFAULT_CONGESTION, sizeof e->congestion);
+	if (strcmp(e->congestion, "system") != 0 &&
+	    net_set_congestion(e->lfd, cfg->congestion != NULL ?
+	    cfg->congestion : ENGINE_DEFAULT_CONGESTION, err) != 0) {
+		if (cfg->congestion != NULL)
+			goto fail;
+		log_warn("%s; uploads use the system's", err->msg);
+		strlcpy(e->congestion, "system", sizeof e->congestion);
+	}
 	if (e->tcall == NULL) {
 		const char	*addrs[ENGINE_TRACKERS_MAX];
 		char		*known;
@@ -968,8 +979,9 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	e->pool = pool_create(e->workers, "eng-work");
 	for (i = 0; i < e->workers; i++)
 		pool_submit(e->pool, transfer_worker, e);
-	log_info("peer engine listening on %s, %u workers, %u upload slots",
-	    e->listen, e->workers, e->slots);
+	log_info("peer engine listening on %s, %u workers, %u upload slots, "
+	    "congestion control %s", e->listen, e->workers, e->slots,
+	    e->congestion);
 	return (e);
 fail:
 	if (e->lfd != -1)

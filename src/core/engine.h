@@ -25,6 +25,13 @@ union message;
 #define ENGINE_DEFAULT_PORT	6881
 #define ENGINE_DEFAULT_WORKERS	32
 #define ENGINE_DEFAULT_SLOTS	64
+/*
+ * TCP congestion control of upload connections.  Many short uploads
+ * share one uplink; loss-based AIMD (reno) shares a shallow buffer
+ * without the retransmission storms BBR and CUBIC showed on the swarm
+ * testbed (doc/architecture.md, "Swarms").
+ */
+#define ENGINE_DEFAULT_CONGESTION	"reno"
 
 struct engine_config {
 	char		 listen[64];		/* HOST:PORT; port 0 = any */
@@ -33,6 +40,9 @@ struct engine_config {
 	const char	*state_dir;		/* db, known trackers, logs */
 	unsigned	 workers;		/* 0 = ENGINE_DEFAULT_WORKERS */
 	unsigned	 upload_slots;		/* 0 = ENGINE_DEFAULT_SLOTS */
+	/* Uploads' TCP congestion control: NULL = the default (falls back
+	 * to the system's with a warning), "system" = the system's. */
+	const char	*congestion;
 	/*
 	 * Tests only (leave zero): answer tracker requests in-process
 	 * instead of through the tracker client.  Same contract as

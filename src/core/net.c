@@ -132,6 +132,37 @@ net_set_nonblock(int fd)
 }
 
 int
+net_congestion_name_ok(const char *name)
+{
+	size_t	i, n = strlen(name);
+
+	/* Kernel names are short (TCP_CA_NAME_MAX 16) lower-case words. */
+	if (n == 0 || n >= NET_CC_NAME_MAX)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return (0);
+	}
+	return (1);
+}
+
+int
+net_set_congestion(int fd, const char *name, struct mt_err *err)
+{
+	if (!net_congestion_name_ok(name))
+		return (mt_err_set(err, MT_E_BADVALUE,
+		    _("bad congestion control name \"%.64s\""), name));
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name,
+	    (socklen_t)strlen(name)) != 0)
+		return (mt_err_set(err, MT_E_BADVALUE,
+		    _("congestion control \"%s\" not available: %s "
+		    "(see /proc/sys/net/ipv4/tcp_allowed_congestion_control)"),
+		    name, strerror(errno)));
+	return (0);
+}
+
+int
 net_listen(const char *addr, int backlog, struct mt_err *err)
 {
 	struct addrinfo	*res, *ai;

@@ -55,6 +55,19 @@ int		 net_peer_ip(int fd, char *out, size_t len);
 
 int		 net_set_nonblock(int fd);
 
+/* Longest congestion control name plus its NUL (the kernel's limit). */
+#define NET_CC_NAME_MAX	16
+/* 1 if name looks like a congestion control name: [a-z0-9_]{1,15}. */
+int		 net_congestion_name_ok(const char *name);
+/*
+ * Use TCP congestion control algorithm name (such as "reno") on fd;
+ * sockets accepted from a listening fd inherit it.  Returns 0, or -1
+ * with MT_E_BADVALUE when the name is malformed or the kernel does not
+ * offer it to this process (see tcp_allowed_congestion_control).
+ */
+int		 net_set_congestion(int fd, const char *name,
+		     struct mt_err *err);
+
 /*
  * Wait until fd is ready for events (POLLIN/POLLOUT) or deadline_ms
  * passes, or cancel_fd (if >= 0) becomes readable.  0 when ready, -1 with
