@@ -375,15 +375,10 @@ for i in $(seq 2 $((H - 1))); do
 	FDS+=("$fd")
 	LFD[$i]=$fd
 done
-for i in $(seq 2 $((H - 1))); do
-	wait_for "$W/h$i/out" 'ready' 30
-done
-sleep 1
-read -r C0 I0 < <(cpu_ticks)
-P0=$(peer_ticks)
-B0=$(port_bytes)
 # One process samples the counters: a shell loop forking cat for every
 # port twice a second took about a fifth of the machine at 32 hosts.
+# It starts before the peers (its start-up takes seconds on a loaded
+# machine); the analysis keeps the samples from T0 on.
 ip netns exec "$BR" python3 -u -c '
 import glob, os, time
 ports = sorted(glob.glob("/sys/class/net/v*"))
@@ -396,6 +391,13 @@ while True:
     time.sleep(0.5)
 ' > "$W/samples" 2>/dev/null &
 SAMPLER=$!
+for i in $(seq 2 $((H - 1))); do
+	wait_for "$W/h$i/out" 'ready' 30
+done
+sleep 1
+read -r C0 I0 < <(cpu_ticks)
+P0=$(peer_ticks)
+B0=$(port_bytes)
 T0=$EPOCHREALTIME
 for i in $(seq 2 $((H - 1))); do
 	if [ $CLIENT = mtorrent ]; then
@@ -519,7 +521,7 @@ out = []
 idle = 0
 slots = 0
 for (ta, a), (tb, b) in zip(rows, rows[1:]):
-    if tb > t1 + 0.5 or tb <= ta:
+    if ta < t0 - 0.25 or tb > t1 + 0.5 or tb <= ta:
         continue
     dt = tb - ta
     rate = {i: (b.get(i, 0) - a.get(i, 0)) * 8 / 1e6 / dt for i in range(1, H)}
