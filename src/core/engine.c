@@ -870,6 +870,7 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	struct engine		*e;
 	struct engine_resume	 er;
 	pthread_condattr_t	 ca;
+	const char		*cc;
 	char			 addr[64];
 	uint8_t			 rnd[20];
 	unsigned		 i;
@@ -941,16 +942,16 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 		goto fail;
 	}
 	/* Upload connections are accepted here and inherit it. */
-	strlcpy(e->congestion, cfg->congestion != NULL ? cfg->congestion :
-	    ENGINE_DEFAULT_CONGESTION, sizeof e->congestion);
-	if (strcmp(e->congestion, "system") != 0 &&
-	    net_set_congestion(e->lfd, cfg->congestion != NULL ?
-	    cfg->congestion : ENGINE_DEFAULT_CONGESTION, err) != 0) {
+	cc = cfg->congestion != NULL ? cfg->congestion :
+	    ENGINE_DEFAULT_CONGESTION;
+	if (strcmp(cc, "system") != 0 &&
+	    net_set_congestion(e->lfd, cc, err) != 0) {
 		if (cfg->congestion != NULL)
 			goto fail;
 		log_warn("%s; uploads use the system's", err->msg);
-		strlcpy(e->congestion, "system", sizeof e->congestion);
+		cc = "system";
 	}
+	strlcpy(e->congestion, cc, sizeof e->congestion);
 	if (e->tcall == NULL) {
 		const char	*addrs[ENGINE_TRACKERS_MAX];
 		char		*known;
