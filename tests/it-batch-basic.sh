@@ -9,7 +9,8 @@ it_init batch-basic
 "$MTORRENT" --batch --help >"$T/help.out" 2>&1 || fail "--help status $?"
 grep -q -- '--state-dir' "$T/help.out" || fail "--help lacks --state-dir"
 for bad in "--bogus" "--workers=0" "--workers=x" "-l nocolon" \
-    "-t 127.0.0.1:99999" "--exit-when-done" "a:1 b:2 c:3 log extra"; do
+    "-t 127.0.0.1:99999" "--exit-when-done" "a:1 b:2 c:3 log extra" \
+    "--congestion=Reno" "--congestion=" "--congestion=a/b"; do
 	# shellcheck disable=SC2086
 	"$MTORRENT" $bad </dev/null >"$T/bad.out" 2>"$T/bad.err"
 	rc=$?
@@ -17,6 +18,16 @@ for bad in "--bogus" "--workers=0" "--workers=x" "-l nocolon" \
 	[ -s "$T/bad.err" ] || fail "'$bad' printed no usage"
 	[ -s "$T/bad.out" ] && fail "'$bad' wrote to stdout"
 done
+
+# A congestion control the kernel does not offer: the peer does not
+# start (status 1) and says which one and where to look.
+timeout 30 "$MTORRENT" --batch --congestion=nosuchcc -s "$T/cc" \
+    -l 127.0.0.1:0 --embedded-tracker=127.0.0.1:0 </dev/null \
+    >"$T/cc.out" 2>"$T/cc.err"
+rc=$?
+[ $rc -eq 1 ] || fail "--congestion=nosuchcc exited $rc"
+grep -q 'congestion control "nosuchcc" not available' "$T/cc.err" ||
+    fail "--congestion=nosuchcc: $(cat "$T/cc.err")"
 
 # No downloads and --exit-when-done: prints ready and exits 0 at EOF.
 out=$(timeout 30 "$MTORRENT" --batch --exit-when-done -s "$T/empty" \
