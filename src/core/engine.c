@@ -949,6 +949,7 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 		if (cfg->congestion != NULL)
 			goto fail;
 		log_warn("%s; uploads use the system's", err->msg);
+		mt_err_clear(err);	/* not a failure: the start goes on */
 		cc = "system";
 	}
 	strlcpy(e->congestion, cc, sizeof e->congestion);
