@@ -180,6 +180,39 @@ START_TEST(test_endgame_oldest_first)
 }
 END_TEST
 
+START_TEST(test_endgame_arriving)
+{
+	struct picker	p;
+	int		eg;
+
+	picker_init(&p, 3, 5);
+	picker_avail_bitfield(&p, all, 1);
+	picker_request(&p, 0, 100);
+	picker_request(&p, 1, 200);
+	picker_request(&p, 2, 300);
+	/* 0 is oldest, but its reply is arriving: never duplicated. */
+	picker_arriving(&p, 0, 1);
+	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 2, &eg), 1);
+	ck_assert_int_eq(eg, 1);
+	/* Taken over by a faster peer: late again only from now on. */
+	picker_request(&p, 1, 400);
+	picker_reasked(&p, 1, 400);
+	ck_assert_uint_eq(picker_asked(&p, 1), 400);
+	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 3, &eg), 2);
+	/* Its reply failed: 0 may be asked again (oldest first). */
+	picker_arriving(&p, 0, -1);
+	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 3, &eg), 0);
+	/* Counts saturate at 0; a piece not in flight keeps no time. */
+	picker_arriving(&p, 0, -1);
+	ck_assert_uint_eq(picker_pick(&p, all, NULL, 0, 3, &eg), 0);
+	picker_release(&p, 2);
+	picker_reasked(&p, 2, 999);
+	ck_assert_uint_eq(picker_asked(&p, 2), 300);
+	picker_arriving(&p, PICKER_NONE, 1);	/* out of range: ignored */
+	picker_done(&p);
+}
+END_TEST
+
 START_TEST(test_endgame_late)
 {
 	/* Usual time unknown: nothing to wait for. */
@@ -238,6 +271,7 @@ picker_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_endgame);
 	tcase_add_test(tc, test_endgame_oldest_first);
+	tcase_add_test(tc, test_endgame_arriving);
 	tcase_add_test(tc, test_endgame_late);
 	suite_add_tcase(s, tc);
 	return (s);

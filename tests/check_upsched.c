@@ -3,7 +3,8 @@
  * at once; a free turn goes to the lowest key, ties to the oldest
  * ticket; a waiter that times out keeps its place; leaving a queue
  * frees nothing it did not hold; a turn ended on one thread wakes a
- * waiter blocked on another; and a poke ends one wait early.
+ * waiter blocked on another; and a ticket entered with a wake fd is
+ * told on that eventfd when its turn comes.
  */
 #include "config.h"
 
@@ -11,6 +12,8 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "upsched.h"
 
@@ -131,21 +134,33 @@ START_TEST(test_wakes_blocked_waiter)
 }
 END_TEST
 
-START_TEST(test_poke)
+START_TEST(test_wake_fd)
 {
 	struct upsched	*us = upsched_create(1);
-	uint64_t	 a, b;
+	uint64_t	 a, b, v = 0;
+	int		 fa, fb;
 
-	a = upsched_enter(us, 1);
-	b = upsched_enter(us, 2);
+	fa = eventfd(0, EFD_NONBLOCK);
+	fb = eventfd(0, EFD_NONBLOCK);
+	ck_assert_int_ge(fa, 0);
+	ck_assert_int_ge(fb, 0);
+	/* A free turn is granted at once, and said so on the fd. */
+	a = upsched_enter_fd(us, 1, fa);
+	ck_assert_int_eq(read(fa, &v, sizeof v), (int)sizeof v);
+	ck_assert_uint_eq(v, 1);
 	ck_assert_int_eq(upsched_wait(us, a, 0), 1);
-	/* A poke ends one wait early (not granted) and is used up. */
-	upsched_poke(us, b);
-	ck_assert_int_eq(upsched_wait(us, b, 5000), 0);
+	/* A waiting one hears nothing until the turn is free. */
+	b = upsched_enter_fd(us, 2, fb);
+	ck_assert_int_eq(read(fb, &v, sizeof v), -1);
 	ck_assert_int_eq(upsched_wait(us, b, 0), 0);
 	upsched_leave(us, a);
+	ck_assert_int_eq(read(fb, &v, sizeof v), (int)sizeof v);
 	ck_assert_int_eq(upsched_wait(us, b, 0), 1);
+	/* Leaving wakes nobody else's fd. */
 	upsched_leave(us, b);
+	ck_assert_int_eq(read(fa, &v, sizeof v), -1);
+	close(fa);
+	close(fb);
 	upsched_free(us);
 }
 END_TEST
@@ -161,7 +176,7 @@ upsched_suite(void)
 	tcase_add_test(tc, test_lowest_key_first);
 	tcase_add_test(tc, test_leave_waiting);
 	tcase_add_test(tc, test_wakes_blocked_waiter);
-	tcase_add_test(tc, test_poke);
+	tcase_add_test(tc, test_wake_fd);
 	suite_add_tcase(s, tc);
 	return (s);
 }

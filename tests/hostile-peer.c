@@ -27,6 +27,12 @@
  *			refused, never a piece
  *	badindex	out-of-range piece indexes (-f, -p): each refused,
  *			and a valid one still answered afterwards
+ *	cancel		two connections ask for COUNT pieces each (-f, -p)
+ *			and never read, holding both upload turns; a third
+ *			asks for a piece and withdraws it (piece_cancel):
+ *			the answer must be `cancelled`, not the piece; a
+ *			cancel for a piece not asked gets no answer (a ping
+ *			after it is answered next)
  *	hold		open COUNT connections with a hello each and hold
  *			them for -w seconds; prints how many were cut
  *	blackhole	listen on ADDR (port 0: any; prints "listening
@@ -455,6 +461,77 @@ mode_noread(const char *addr)
 }
 
 static int
+mode_cancel(const char *addr)
+{
+	struct hp_conn	blk[2], c;
+	union message	m;
+	struct buf	b;
+	long		i, n = hp_count > 0 ? hp_count : 64;
+	uint64_t	last;
+	int		k, got, rc = 1;
+
+	if (hp_npieces == 0) {
+		fprintf(stderr, "hostile-peer: cancel needs -f and -p\n");
+		return (2);
+	}
+	last = hp_npieces - 1;
+	for (k = 0; k < 2; k++) {
+		if (hp_open(&blk[k], addr, 4096) != 0 ||
+		    hp_hello(&blk[k]) != 0)
+			return (2);
+		buf_init(&b, (size_t)n * 128);
+		for (i = 0; i < n; i++) {
+			hp_piece_msg(&m, hp_fid, (uint64_t)i % hp_npieces);
+			hp_encode(&m, &b);
+		}
+		(void)send(blk[k].fd, b.data, b.len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		buf_done(&b);
+	}
+	/* Let both turns fill their socket buffers and block. */
+	(void)poll(NULL, 0, 1000);
+	if (hp_open(&c, addr, 0) != 0 || hp_hello(&c) != 0)
+		return (2);
+	buf_init(&b, 1024);
+	hp_piece_msg(&m, hp_fid, last);
+	hp_encode(&m, &b);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_piece_cancel;
+	m.piece_cancel.file_id = hp_fid;
+	m.piece_cancel.index = last;
+	hp_encode(&m, &b);
+	m.piece_cancel.index = 0;	/* never asked here: no answer */
+	hp_encode(&m, &b);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_ping;
+	hp_encode(&m, &b);
+	if (hp_send_raw(c.fd, b.data, b.len) != 0) {
+		buf_done(&b);
+		return (2);
+	}
+	buf_done(&b);
+	got = hp_recv(&c, &m, 5);
+	if (got != 1)
+		printf("result cancel no answer\n");
+	else if (m.type != MSG_error)
+		printf("result cancel got %s, not cancelled\n",
+		    message_name(m.type));
+	else if (m.error.code != MT_E_CANCELLED)
+		printf("result cancel got error %s (%s)\n",
+		    mt_err_name((enum mt_errc)m.error.code), m.error.text);
+	else if (hp_recv(&c, &m, 5) != 1 || m.type != MSG_ok)
+		printf("result cancel the ping after it got no ok\n");
+	else {
+		printf("result cancel cancelled, ping answered\n");
+		rc = 0;
+	}
+	hp_close(&c);
+	for (k = 0; k < 2; k++)
+		hp_close(&blk[k]);
+	return (rc);
+}
+
+static int
 mode_flood(const char *addr)
 {
 	struct hp_conn	 c;
@@ -807,6 +884,8 @@ main(int argc, char **argv)
 		return (mode_noread(addr));
 	if (strcmp(mode, "flood") == 0)
 		return (mode_flood(addr));
+	if (strcmp(mode, "cancel") == 0)
+		return (mode_cancel(addr));
 	if (strcmp(mode, "churn") == 0)
 		return (mode_churn(addr));
 	if (strcmp(mode, "notshared") == 0)

@@ -59,6 +59,10 @@ must leech "get $T/seed/data.mtorrent $T/leech/data.bin"
     fail "traversal: $(cat "$T/hp-traversal.out")"
 "$HP" -f "$FID" -p $NP badindex "$SEED" >"$T/hp-badindex.out" 2>&1 ||
     fail "badindex: $(cat "$T/hp-badindex.out")"
+# A request withdrawn while it waits for an upload turn is answered
+# `cancelled` (two connections that never read hold both turns).
+"$HP" -f "$FID" -p $NP -n 64 cancel "$SEED" >"$T/hp-cancel.out" 2>&1 ||
+    fail "cancel: $(cat "$T/hp-cancel.out")"
 "$HP" -w 20 -f "$FID" -n 20000 flood "$SEED" >"$T/hp-flood.out" 2>&1 ||
     fail "flood: $(cat "$T/hp-flood.out")"
 grep -q 'answered=20000 ' "$T/hp-flood.out" ||
@@ -68,7 +72,7 @@ grep -Eq ' extra=[01] ' "$T/hp-flood.out" ||
     fail "flood: unrequested have_replies: $(cat "$T/hp-flood.out")"
 "$HP" -n 400 churn "$SEED" >"$T/hp-churn.out" 2>&1 ||
     fail "churn: $(cat "$T/hp-churn.out")"
-for f in notshared traversal badindex flood churn; do
+for f in notshared traversal badindex cancel flood churn; do
 	note "$(tail -n 1 "$T/hp-$f.out")"
 done
 # No request ever named a path that was served.

@@ -106,6 +106,7 @@ struct torrent {
 	struct picker		 pk;		/* lock */
 	struct eng_peer		*peers;		/* lock */
 	unsigned		 sessions;	/* lock */
+	struct session		*slist;		/* lock: sessions running */
 	unsigned		 dirty;		/* lock: verified, not flushed */
 	int			 committing;	/* lock */
 	int			 seeder_added;	/* lock: tracker knows us */
@@ -170,7 +171,7 @@ struct upconn {
 	uint64_t		*haves;		/* lock: (sub << 32) | index */
 	size_t			 nhaves, haves_cap; /* lock */
 	uint64_t		 sent;		/* lock */
-	uint64_t		 ticket;	/* lock: upload turn awaited */
+	struct xfer_conn	*conn;		/* owner thread: its reader */
 	struct rate		 up;		/* lock */
 	struct upconn		*next;		/* engine.lock */
 };

@@ -39,6 +39,7 @@ static const char *const names[] = {
 	[MT_E_USAGE] = "usage",
 	[MT_E_CORRUPT] = "corrupt",
 	[MT_E_INTERNAL] = "internal",
+	[MT_E_CANCELLED] = "cancelled",
 };
 
 void

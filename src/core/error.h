@@ -37,7 +37,8 @@ enum mt_errc {
 	MT_E_BUSY,		/* too many at once; try later */
 	MT_E_USAGE,		/* a command was used wrongly */
 	MT_E_CORRUPT,		/* data failed its hash */
-	MT_E_INTERNAL
+	MT_E_INTERNAL,
+	MT_E_CANCELLED		/* withdrawn by its sender (keep last) */
 };
 
 struct mt_err {

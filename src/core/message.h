@@ -19,7 +19,13 @@
 struct buf;
 struct mt_err;
 
-#define MSG_PROTO_VERSION	1
+/*
+ * 2 added piece_cancel; a peer sends it only to a peer whose hello said
+ * 2 or more.  Versions MIN..VERSION are accepted.
+ */
+#define MSG_PROTO_VERSION	2
+#define MSG_PROTO_VERSION_MIN	1
+#define MSG_PROTO_CANCEL	2	/* first version with piece_cancel */
 #define MSG_STR_MAX		4096	/* longest text argument */
 #define MSG_LIST_MAX		(WIRE_ARGS_MAX - 8) /* items in a LIST */
 

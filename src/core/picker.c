@@ -30,6 +30,7 @@ picker_init(struct picker *p, uint32_t npieces, uint64_t seed)
 	p->inflight = xcalloc((size_t)npieces + 1, 1);
 	p->avail = xcalloc((size_t)npieces + 1, sizeof *p->avail);
 	p->asked = xcalloc((size_t)npieces + 1, sizeof *p->asked);
+	p->arriving = xcalloc((size_t)npieces + 1, 1);
 	p->nmissing_free = npieces;
 	p->rng = seed != 0 ? seed : 0x9e3779b97f4a7c15ULL;
 }
@@ -41,6 +42,7 @@ picker_done(struct picker *p)
 	free(p->inflight);
 	free(p->avail);
 	free(p->asked);
+	free(p->arriving);
 	memset(p, 0, sizeof *p);
 }
 
@@ -125,7 +127,8 @@ picker_pick(struct picker *p, const uint8_t *peer_bits,
 				continue;
 			key = p->avail[i];
 		} else {
-			if (p->inflight[i] >= endgame_max)
+			if (p->inflight[i] >= endgame_max ||
+			    p->arriving[i] > 0)
 				continue;
 			for (k = 0; k < nexclude; k++) {
 				if (exclude[k] == i)
@@ -191,6 +194,24 @@ picker_release(struct picker *p, uint32_t i)
 	p->inflight[i]--;
 	if (p->inflight[i] == 0 && !picker_bit(p->have, i))
 		p->nmissing_free++;
+}
+
+void
+picker_arriving(struct picker *p, uint32_t i, int delta)
+{
+	if (i >= p->npieces)
+		return;
+	if (delta > 0 && p->arriving[i] < UINT8_MAX)
+		p->arriving[i]++;
+	else if (delta < 0 && p->arriving[i] > 0)
+		p->arriving[i]--;
+}
+
+void
+picker_reasked(struct picker *p, uint32_t i, uint64_t now)
+{
+	if (i < p->npieces && p->inflight[i] > 0)
+		p->asked[i] = now;
 }
 
 uint32_t

@@ -7,7 +7,8 @@
  * flight, ties broken by a seeded RNG (deterministic for tests); when every
  * missing piece is in flight, endgame: a piece in flight elsewhere, fewest
  * requests first, then the one asked longest ago, up to a cap of
- * duplicates.  Times are the caller's (any monotonic clock); the picker
+ * duplicates, never one whose reply is already arriving.  Times are the
+ * caller's (any monotonic clock); the picker
  * only compares them.
  *
  * Not thread-safe: the caller (a torrent) holds its lock.
@@ -28,6 +29,7 @@ struct picker {
 	uint8_t		*inflight;	/* requests in flight per piece */
 	uint16_t	*avail;		/* peers holding each piece */
 	uint64_t	*asked;		/* when its first request went out */
+	uint8_t		*arriving;	/* replies being received */
 	uint64_t	 rng;		/* xorshift64 state, never 0 */
 };
 
@@ -88,6 +90,18 @@ uint32_t	 picker_pick(struct picker *p, const uint8_t *peer_bits,
 void		 picker_request(struct picker *p, uint32_t i, uint64_t now);
 uint64_t	 picker_asked(const struct picker *p, uint32_t i);
 void		 picker_release(struct picker *p, uint32_t i);
+/*
+ * A reply for i began to arrive (delta +1) or ended (-1).  Endgame never
+ * duplicates a piece that is arriving: the copy asked elsewhere would
+ * come second (the receiver's progress timeout bounds a stalled one).
+ */
+void		 picker_arriving(struct picker *p, uint32_t i, int delta);
+/*
+ * Endgame: the piece was moved to a faster peer (its other requests are
+ * being withdrawn): it counts as asked at now, so that it is late again
+ * only from now on.
+ */
+void		 picker_reasked(struct picker *p, uint32_t i, uint64_t now);
 
 /*
  * Endgame: a missing piece is asked of a second peer only once its first

@@ -303,7 +303,7 @@ rpc_error_to_err(const struct msg_error *e, struct mt_err *err)
 {
 	enum mt_errc	code;
 
-	code = e->code > 0 && e->code <= MT_E_INTERNAL ?
+	code = e->code > 0 && e->code <= MT_E_CANCELLED ?
 	    (enum mt_errc)e->code : MT_E_PROTO;
 	return (mt_err_set(err, code, "%s", e->text));
 }
@@ -330,7 +330,8 @@ rpc_hello(struct rpc_conn *c, const char *role, const char *node_id,
 	if (m.type != MSG_hello)
 		return (mt_err_set(err, MT_E_PROTO,
 		    _("expected hello, got %s"), message_name(m.type)));
-	if (m.hello.version != MSG_PROTO_VERSION)
+	if (m.hello.version < MSG_PROTO_VERSION_MIN ||
+	    m.hello.version > MSG_PROTO_VERSION)
 		return (mt_err_set(err, MT_E_PROTO,
 		    _("protocol version %llu is not supported (want %d)"),
 		    (unsigned long long)m.hello.version, MSG_PROTO_VERSION));

@@ -498,7 +498,8 @@ tc_frame(struct tracker_worker *w, struct tconn *c)
 			    "hello"));
 			return (1);
 		}
-		if (m.hello.version != MSG_PROTO_VERSION) {
+		if (m.hello.version < MSG_PROTO_VERSION_MIN ||
+		    m.hello.version > MSG_PROTO_VERSION) {
 			tc_fail(c, MT_E_PROTO, _("unsupported protocol "
 			    "version"));
 			return (1);

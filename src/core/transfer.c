@@ -46,6 +46,7 @@
 #include "xmalloc.h"
 
 #define XFER_TYPE_PIECE_REPLY	"piece_reply"
+#define XFER_TYPE_PIECE_CANCEL	"piece_cancel"
 #define XFER_UP_FRAME_MAX	(64U * 1024U)	/* requests are small */
 #define XFER_UP_IDLE_MS		120000
 /*
@@ -57,8 +58,9 @@
 /*
  * Upload turns (upsched.h): a request waits for its turn at most
  * XFER_TURN_MAX_MS (then `busy`, well inside the requester's
- * TRANSFER_TIMEOUT_MS), flushing `have`s as they come (upsched_poke(),
- * or every XFER_TURN_POLL_MS).  A piece we already sent k times queues
+ * TRANSFER_TIMEOUT_MS), flushing `have`s as they come and reading a
+ * `piece_cancel` for it (poll() on the socket and the connection's
+ * eventfd, which upsched_enter_fd() also signals when the turn comes).  A piece we already sent k times queues
  * as if it came k (at most 4) times XFER_SENT_PENALTY_MS later: fresh
  * pieces go first, so they are relayed on at once, and old ones still
  * go within 2 s.
@@ -123,6 +125,8 @@ struct xfer_conn {
 	uint8_t			 head[4 + 1 + WIRE_TYPE_MAX + 4];
 	size_t			 headlen;
 	int			 lowat;		/* SO_RCVLOWAT now set */
+	int			 held;		/* head read, frame not: the
+						   next xfer_read_head() is it */
 };
 
 /* A download session: one torrent, one peer, one connection. */
@@ -131,9 +135,20 @@ struct session {
 	struct torrent		*t;
 	struct eng_peer		*p;
 	struct xfer_conn	 c;
-	uint32_t		 q[TRANSFER_DEPTH];	/* in flight, FIFO */
+	uint32_t		 q[TRANSFER_DEPTH];	/* in flight, FIFO;
+							   t->lock */
 	uint64_t		 qt[TRANSFER_DEPTH];	/* when asked */
-	size_t			 qhead, qn;
+	uint8_t			 qc[TRANSFER_DEPTH];	/* cancel sent */
+	uint8_t			 qx[TRANSFER_DEPTH];	/* t->lock: moved to
+							   a faster peer */
+	size_t			 qhead, qn;		/* t->lock */
+	int			 arriving;	/* the oldest reply is
+						   being read (t->lock) */
+	struct session		*snext;		/* t->slist, t->lock */
+	int			 wake;		/* eventfd: a piece in q
+						   came from elsewhere */
+	int			 cancel_ok;	/* the peer reads
+						   piece_cancel */
 	unsigned		 depth;		/* requests to keep in flight */
 	uint8_t			*piece;
 	int			 failed;	/* count a failure */
@@ -168,6 +183,9 @@ static void	 session_have(struct session *, uint64_t);
 static int	 session_fill(struct session *, struct mt_err *);
 static uint32_t	 session_pop(struct session *, int);
 static void	 session_release(struct torrent *, uint32_t);
+static void	 session_signal(struct session *, uint32_t, int);
+static int	 session_cancel(struct session *, struct mt_err *);
+static int	 session_await(struct session *, uint64_t, struct mt_err *);
 static int	 session_piece(struct session *, struct mt_err *);
 static int	 session_msg(struct session *, const union message *,
 		    struct mt_err *);
@@ -192,7 +210,8 @@ static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t,
 static int	 upconn_out(const struct torrent *, uint32_t);
 static void	 upconn_wake(struct upconn *);
 static void	 upconn_drain(struct upconn *);
-static void	 upconn_turn_end(struct upconn *, uint64_t);
+static int	 upconn_watch(struct upconn *, struct torrent *, uint32_t,
+		    struct mt_err *);
 static uint32_t	 offer_pick(struct torrent *, const uint32_t *, unsigned);
 static void	 offer_fill(struct torrent *, struct upconn *, unsigned,
 		    int);
@@ -329,6 +348,10 @@ xfer_read_head(struct xfer_conn *c, uint64_t deadline, uint32_t max,
 	uint8_t	*h = c->head;
 	size_t	 tl;
 
+	if (c->held) {
+		c->held = 0;
+		return (0);
+	}
 	if (xfer_recv(c, h, 5, deadline, err) != 0)
 		return (-1);
 	if (buf_get_u32be(h) != WIRE_MAGIC_START)
@@ -515,8 +538,12 @@ transfer_worker(void *arg)
 	struct session	 s;
 	struct timespec	 ts;
 	uint8_t		*piece;
+	uint64_t	 v;
+	int		 wake;
 
 	piece = NULL;	/* allocated with the first session */
+	/* Without it sessions still work; they only never cancel. */
+	wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	while (!atomic_load(&e->stopping)) {
 		memset(&s, 0, sizeof s);
 		if (!session_pick(e, &s.t, &s.p)) {
@@ -540,12 +567,17 @@ transfer_worker(void *arg)
 		pthread_mutex_unlock(&e->lock);
 		s.e = e;
 		s.depth = e->depth;
+		s.wake = wake;
+		if (wake != -1)
+			(void)read(wake, &v, sizeof v);
 		if (piece == NULL)
 			piece = xmalloc(WIRE_PIECE_SIZE);
 		s.piece = piece;
 		session_run(&s);
 		torrent_unref(e, s.t);
 	}
+	if (wake != -1)
+		close(wake);
 	free(piece);
 }
 
@@ -628,7 +660,20 @@ session_fill(struct session *s, struct mt_err *err)
 		picker_request(&t->pk, i, now);
 		s->q[(s->qhead + s->qn) % TRANSFER_DEPTH] = i;
 		s->qt[(s->qhead + s->qn) % TRANSFER_DEPTH] = now;
+		s->qc[(s->qhead + s->qn) % TRANSFER_DEPTH] = 0;
+		s->qx[(s->qhead + s->qn) % TRANSFER_DEPTH] = 0;
 		s->qn++;
+		/*
+		 * A peer fast enough to duplicate at once takes the piece
+		 * over: its requests queued at peers at least twice as
+		 * slow are withdrawn, so their uplinks serve pieces nobody
+		 * else is fetching.
+		 */
+		if (eg && before >= now && t->piece_ms != 0 &&
+		    s->p->piece_ms != 0) {
+			picker_reasked(&t->pk, i, now);
+			session_signal(s, i, 1);
+		}
 		memset(&m, 0, sizeof m);
 		m.type = MSG_piece_request;
 		m.piece_request.file_id = t->mi.file_id_hex;
@@ -650,16 +695,132 @@ session_fill(struct session *s, struct mt_err *err)
 static uint32_t
 session_pop(struct session *s, int release)
 {
-	uint32_t	i = s->q[s->qhead];
+	uint32_t	i;
 
+	pthread_mutex_lock(&s->t->lock);
+	i = s->q[s->qhead];
+	if (s->arriving) {
+		picker_arriving(&s->t->pk, i, -1);
+		s->arriving = 0;
+	}
 	s->qhead = (s->qhead + 1) % TRANSFER_DEPTH;
 	s->qn--;
-	if (release) {
-		pthread_mutex_lock(&s->t->lock);
+	if (release)
 		picker_release(&s->t->pk, i);
-		pthread_mutex_unlock(&s->t->lock);
-	}
+	pthread_mutex_unlock(&s->t->lock);
 	return (i);
+}
+
+/*
+ * Endgame: piece index is also asked of other peers, and s just got it
+ * (withdraw 0) or took it over (1): wake the other sessions waiting for
+ * it, so that they cancel it (session_cancel()) and its uploader serves
+ * someone who needs it.  t->lock held.
+ */
+static void
+session_signal(struct session *s, uint32_t index, int withdraw)
+{
+	struct session	*o;
+	size_t		 k, slot;
+
+	for (o = s->t->slist; o != NULL; o = o->snext) {
+		if (o == s || o->wake == -1 || !o->cancel_ok)
+			continue;
+		if (withdraw && o->p->piece_ms != 0 &&
+		    o->p->piece_ms < 2 * s->p->piece_ms)
+			continue;
+		for (k = 0; k < o->qn; k++) {
+			slot = (o->qhead + k) % TRANSFER_DEPTH;
+			if (o->q[slot] != index)
+				continue;
+			if (withdraw)
+				o->qx[slot] = 1;
+			(void)write(o->wake, &(uint64_t){ 1 },
+			    sizeof(uint64_t));
+			break;
+		}
+	}
+}
+
+/*
+ * Withdraw the requests in flight on s for pieces we now have
+ * (`piece_cancel`, once each).  The uploader answers `cancelled` if the
+ * piece had not started; if it had, the piece comes and is dropped.
+ */
+static int
+session_cancel(struct session *s, struct mt_err *err)
+{
+	struct torrent	*t = s->t;
+	union message	 m;
+	struct buf	 out;
+	uint32_t	 i;
+	size_t		 k, slot;
+	int		 rc = 0;
+
+	buf_init(&out, 4096);
+	pthread_mutex_lock(&t->lock);
+	for (k = 0; k < s->qn && rc == 0; k++) {
+		slot = (s->qhead + k) % TRANSFER_DEPTH;
+		i = s->q[slot];
+		if (s->qc[slot] || (!s->qx[slot] && !picker_has(&t->pk, i)))
+			continue;
+		/* Its reply is arriving: too late to withdraw. */
+		if (k == 0 && s->arriving)
+			continue;
+		s->qc[slot] = 1;
+		memset(&m, 0, sizeof m);
+		m.type = MSG_piece_cancel;
+		m.piece_cancel.file_id = t->mi.file_id_hex;
+		m.piece_cancel.index = i;
+		rc = message_encode(&m, &out, err);
+		log_debug("%s: piece %u from %s: cancelled", t->mi.name, i,
+		    s->p->addr);
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (rc == 0 && buf_used(&out) > 0)
+		rc = xfer_send(s->c.fd, s->c.cancel, buf_head(&out),
+		    buf_used(&out), xfer_now() + TRANSFER_TIMEOUT_MS, err);
+	buf_done(&out);
+	return (rc);
+}
+
+/*
+ * Wait for the next frame of s's peer until deadline, cancelling
+ * requests whose pieces came from elsewhere meanwhile.
+ */
+static int
+session_await(struct session *s, uint64_t deadline, struct mt_err *err)
+{
+	struct pollfd	pfd[3];
+	uint64_t	now, v;
+
+	for (;;) {
+		if ((now = xfer_now()) >= deadline)
+			return (mt_err_set(err, MT_E_TIMEOUT,
+			    "timed out waiting for the network"));
+		pfd[0].fd = s->c.fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = s->c.cancel;
+		pfd[1].events = POLLIN;
+		pfd[2].fd = s->wake;
+		pfd[2].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		if (poll(pfd, 3, (int)(deadline - now)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return (mt_err_set(err, MT_E_NET, "poll: %s",
+			    strerror(errno)));
+		}
+		if (pfd[1].revents != 0)
+			return (mt_err_set(err, MT_E_NET, "stopping"));
+		if (pfd[0].revents != 0)
+			return (0);
+		if (pfd[2].revents & POLLIN) {
+			(void)read(s->wake, &v, sizeof v);
+			if (session_cancel(s, err) != 0)
+				return (-1);
+		}
+	}
 }
 
 /* Give piece index back to the picker. */
@@ -775,8 +936,13 @@ session_piece(struct session *s, struct mt_err *err)
 	if (!have && !picker_has(&t->pk, index))
 		t->pieces_fetched++;
 	pthread_mutex_unlock(&t->lock);
-	if (!have)
+	if (!have) {
 		engine_piece_verified(e, t, index);
+		pthread_mutex_lock(&t->lock);
+		if (t->pk.inflight[index] > 0)
+			session_signal(s, index, 0);
+		pthread_mutex_unlock(&t->lock);
+	}
 	log_debug("%s: piece %u from %s in %llu ms%s", t->mi.name, index,
 	    p->addr, (unsigned long long)took, have ? " (a duplicate)" : "");
 	return (0);
@@ -810,6 +976,8 @@ session_msg(struct session *s, const union message *m, struct mt_err *err)
 		if (s->qn == 0)
 			return (mt_err_set(err, MT_E_PROTO, "unexpected error"));
 		i = session_pop(s, 1);
+		if (m->error.code == MT_E_CANCELLED)
+			return (0);	/* we asked: it came from elsewhere */
 		if (m->error.code == MT_E_BUSY) {
 			/*
 			 * Its queue is full: the piece goes back (another
@@ -854,10 +1022,15 @@ session_run(struct session *s)
 	union message	 m;
 	struct buf	 out;
 	uint64_t	 deadline, now;
+	struct session	**sp;
 	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
 	int		 fd, idle_ok = 0, done, busy, late;
 
 	mt_err_clear(&err);
+	pthread_mutex_lock(&t->lock);
+	s->snext = t->slist;
+	t->slist = s;
+	pthread_mutex_unlock(&t->lock);
 	fd = net_connect(p->addr, TRANSFER_CONNECT_MS, &err);
 	xfer_conn_init(&s->c, fd, e->stop_pipe[0], WIRE_FRAME_MAX);
 	if (fd == -1) {
@@ -891,6 +1064,8 @@ session_run(struct session *s)
 		s->failed = 1;
 		goto out;
 	}
+	if (m.type == MSG_hello)
+		s->cancel_ok = m.hello.version >= MSG_PROTO_CANCEL;
 	if (m.type == MSG_hello &&
 	    (xfer_read_head(&s->c, deadline, WIRE_PAYLOAD_MAX, &err) != 0 ||
 	    xfer_read_msg(&s->c, &m, deadline, &err) != 0)) {
@@ -972,12 +1147,24 @@ session_run(struct session *s)
 			}
 		}
 		deadline = now + TRANSFER_TIMEOUT_MS;
+		/* A piece asked here may come from elsewhere meanwhile. */
+		if (s->qn > 0 && s->cancel_ok && s->wake != -1 &&
+		    session_await(s, deadline, &err) != 0) {
+			s->failed = !atomic_load(&e->stopping);
+			break;
+		}
 		if (xfer_read_head(&s->c, deadline, WIRE_PAYLOAD_MAX,
 		    &err) != 0) {
 			s->failed = 1;
 			break;
 		}
 		if (strcmp(s->c.type, XFER_TYPE_PIECE_REPLY) == 0) {
+			pthread_mutex_lock(&t->lock);
+			if (s->qn > 0) {
+				picker_arriving(&t->pk, s->q[s->qhead], 1);
+				s->arriving = 1;
+			}
+			pthread_mutex_unlock(&t->lock);
 			if (session_piece(s, &err) != 0) {
 				s->failed = err.code != MT_E_IO;
 				break;
@@ -997,6 +1184,12 @@ out:
 	xfer_conn_done(&s->c);
 	now = xfer_now();
 	pthread_mutex_lock(&t->lock);
+	for (sp = &t->slist; *sp != s; sp = &(*sp)->snext)
+		;
+	*sp = s->snext;
+	if (s->arriving && s->qn > 0)
+		picker_arriving(&t->pk, s->q[s->qhead], -1);
+	s->arriving = 0;
 	while (s->qn > 0) {
 		picker_release(&t->pk, s->q[s->qhead]);
 		s->qhead = (s->qhead + 1) % TRANSFER_DEPTH;
@@ -1145,13 +1338,11 @@ transfer_queue_have(struct upconn *u, unsigned k, uint32_t index)
 	upconn_wake(u);
 }
 
-/* Wake u's thread, in poll() or waiting for its upload turn.  u->lock. */
+/* Wake u's thread, in poll(), also while it waits for its upload turn. */
 static void
 upconn_wake(struct upconn *u)
 {
 	(void)write(u->evfd, &(uint64_t){ 1 }, sizeof(uint64_t));
-	if (u->ticket != 0)
-		upsched_poke(u->e->us, u->ticket);
 }
 
 /*
@@ -1472,6 +1663,9 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		if (!sub)
 			torrent_unref(e, t);
 		return (rc);
+	case MSG_piece_cancel:
+		/* Its request was answered already: nothing to do. */
+		return (0);
 	case MSG_piece_request:
 		if ((t = upconn_torrent(u, m->piece_request.file_id,
 		    &sub)) == NULL)
@@ -1498,6 +1692,14 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			if (rc == 2)	/* went out once: ask its holder */
 				rc = xfer_send_error(u->fd, MT_E_NOTFOUND,
 				    "sent once already; initial seeding");
+			else if (rc == 3) { /* they have it from elsewhere */
+				log_debug("%s: piece %u to %s: cancelled",
+				    t->mi.name,
+				    (unsigned)m->piece_request.index,
+				    u->listen[0] != '\0' ? u->listen : u->addr);
+				rc = xfer_send_error(u->fd, MT_E_CANCELLED,
+				    "cancelled");
+			}
 			else if (rc > 0) /* waited too long: ask elsewhere */
 				rc = xfer_send_error(u->fd, MT_E_BUSY, "busy");
 		} else {
@@ -1505,7 +1707,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			    (uint32_t)m->piece_request.index);
 			rc = upconn_send_piece(u, t,
 			    (uint32_t)m->piece_request.index, err);
-			upconn_turn_end(u, ticket);
+			upsched_leave(e->us, ticket);
 			upconn_sent(u, t, (uint32_t)m->piece_request.index,
 			    rc == 0);
 			if (rc == 0)
@@ -1604,18 +1806,46 @@ upconn_learn(struct upconn *u, struct torrent *t)
 }
 
 /*
+ * While a request of u waits for its turn, its requester may withdraw
+ * it: read one frame.  1: a `piece_cancel` for piece index of t; 0: a
+ * cancel for anything else (too late: ignored), or another frame, whose
+ * head is kept for the main loop (c->held); -1: connection error.
+ */
+static int
+upconn_watch(struct upconn *u, struct torrent *t, uint32_t index,
+    struct mt_err *err)
+{
+	struct xfer_conn	*c = u->conn;
+	union message		 m;
+	uint64_t		 deadline = xfer_now() + TRANSFER_TIMEOUT_MS;
+
+	if (xfer_read_head(c, deadline, XFER_UP_FRAME_MAX, err) != 0)
+		return (-1);
+	if (strcmp(c->type, XFER_TYPE_PIECE_CANCEL) != 0) {
+		c->held = 1;
+		return (0);
+	}
+	if (xfer_read_msg(c, &m, deadline, err) != 0)
+		return (-1);
+	return (m.piece_cancel.index == index &&
+	    strcmp(m.piece_cancel.file_id, t->mi.file_id_hex) == 0);
+}
+
+/*
  * Wait for an upload turn for piece index of t (upsched.h), flushing
  * `have`s meanwhile.  0: granted (*ticket must leave); 1: waited too
- * long; -1: connection error or stopping.
+ * long; 2: sent once already (initial seeding); 3: cancelled by the
+ * requester; -1: connection error or stopping.
  */
 static int
 upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
     uint64_t *ticket, struct mt_err *err)
 {
 	struct engine	*e = u->e;
-	uint64_t	 now = xfer_now(), key;
+	struct pollfd	 pfd[3];
+	uint64_t	 now = xfer_now(), key, v;
 	unsigned	 sent, active, waiting;
-	int		 out, claimed;
+	int		 out, claimed, rc, nfds;
 
 	/*
 	 * A full queue turns away a piece we already sent: the requester
@@ -1632,22 +1862,42 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 	if (sent > 0 && waiting >= e->queue_max)
 		return (1);
 	key = now + (uint64_t)(sent < 4 ? sent : 4) * XFER_SENT_PENALTY_MS;
-	*ticket = upsched_enter(e->us, key);
-	pthread_mutex_lock(&u->lock);
-	u->ticket = *ticket;
-	pthread_mutex_unlock(&u->lock);
-	while (!upsched_wait(e->us, *ticket, XFER_TURN_POLL_MS)) {
-		if (atomic_load(&e->stopping)) {
-			upconn_turn_end(u, *ticket);
+	*ticket = upsched_enter_fd(e->us, key, u->evfd);
+	while (!upsched_wait(e->us, *ticket, 0)) {
+		if (xfer_now() - now > XFER_TURN_MAX_MS) {
+			upsched_leave(e->us, *ticket);
+			return (1);
+		}
+		pfd[0].fd = u->evfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = e->stop_pipe[0];
+		pfd[1].events = POLLIN;
+		pfd[2].fd = u->fd;
+		pfd[2].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		/* A held frame is the next request: no more to read now. */
+		nfds = u->conn->held ? 2 : 3;
+		if (poll(pfd, (nfds_t)nfds, XFER_TURN_POLL_MS) < 0 &&
+		    errno != EINTR) {
+			upsched_leave(e->us, *ticket);
+			return (mt_err_set(err, MT_E_NET, "poll: %s",
+			    strerror(errno)));
+		}
+		if (atomic_load(&e->stopping) || pfd[1].revents != 0) {
+			upsched_leave(e->us, *ticket);
 			return (mt_err_set(err, MT_E_NET, "stopping"));
 		}
+		if (pfd[0].revents & POLLIN)
+			(void)read(u->evfd, &v, sizeof v);
 		if (upconn_flush_haves(u, err) != 0) {
-			upconn_turn_end(u, *ticket);
+			upsched_leave(e->us, *ticket);
 			return (-1);
 		}
-		if (xfer_now() - now > XFER_TURN_MAX_MS) {
-			upconn_turn_end(u, *ticket);
-			return (1);
+		if (nfds == 3 && pfd[2].revents != 0) {
+			if ((rc = upconn_watch(u, t, index, err)) != 0) {
+				upsched_leave(e->us, *ticket);
+				return (rc > 0 ? 3 : -1);
+			}
 		}
 	}
 	/*
@@ -1662,7 +1912,7 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 	claimed = !out && t->superseed;
 	pthread_mutex_unlock(&t->lock);
 	if (out) {
-		upconn_turn_end(u, *ticket);
+		upsched_leave(e->us, *ticket);
 		return (2);
 	}
 	if (claimed)
@@ -1681,16 +1931,6 @@ upconn_out(const struct torrent *t, uint32_t index)
 {
 	return (t->superseed && t->narrow &&
 	    (t->sent[index] > 0 || t->sending[index] > 0));
-}
-
-/* End an upload turn, granted or not. */
-static void
-upconn_turn_end(struct upconn *u, uint64_t ticket)
-{
-	pthread_mutex_lock(&u->lock);
-	u->ticket = 0;
-	pthread_mutex_unlock(&u->lock);
-	upsched_leave(u->e->us, ticket);
 }
 
 /*
@@ -1907,6 +2147,7 @@ upconn_main(void *arg)
 
 	log_set_thread_name("eng-up");
 	xfer_conn_init(&c, u->fd, e->stop_pipe[0], XFER_UP_FRAME_MAX);
+	u->conn = &c;
 	mt_err_clear(&err);
 	while (!atomic_load(&e->stopping)) {
 		if (upconn_flush_haves(u, &err) != 0)
@@ -1917,13 +2158,18 @@ upconn_main(void *arg)
 		pfd[1].events = POLLIN;
 		pfd[2].fd = e->stop_pipe[0];
 		pfd[2].events = POLLIN;
-		if (poll(pfd, 3, 1000) < 0 && errno != EINTR)
+		/*
+		 * A frame whose head was read while a request waited its
+		 * turn (c.held) is next: only look, do not wait.
+		 */
+		if (poll(pfd, 3, c.held ? 0 : 1000) < 0 && errno != EINTR)
 			break;
 		if (pfd[2].revents & POLLIN)
 			break;
 		if (pfd[1].revents & POLLIN)
 			(void)read(u->evfd, &v, sizeof v);
-		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (!c.held &&
+		    !(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (xfer_now() - last > (heard ? XFER_UP_IDLE_MS :
 			    XFER_UP_FIRST_MS))
 				break;

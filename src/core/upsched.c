@@ -3,7 +3,8 @@
  *
  * A small array of tickets under one mutex; a free turn goes to the best
  * waiting ticket at once (upsched_grant()), and the waiters sleep on one
- * condition variable until theirs is granted (or poked).  The array
+ * condition variable until theirs is granted, or poll() an eventfd that
+ * upsched_enter_fd() registered and the grant writes.  The array
  * holds one ticket per upload connection at most, so a linear scan is
  * cheaper than a heap.
  */
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xmalloc.h"
 
@@ -22,7 +24,7 @@ struct upsched_ticket {
 	uint64_t	 id;
 	uint64_t	 key;
 	int		 granted;
-	int		 poked;
+	int		 wakefd;	/* -1: none */
 };
 
 struct upsched {
@@ -104,12 +106,21 @@ upsched_grant(struct upsched *us)
 			return;
 		best->granted = 1;
 		us->active++;
+		if (best->wakefd >= 0)
+			(void)write(best->wakefd, &(uint64_t){ 1 },
+			    sizeof(uint64_t));
 		pthread_cond_broadcast(&us->cond);
 	}
 }
 
 uint64_t
 upsched_enter(struct upsched *us, uint64_t key)
+{
+	return (upsched_enter_fd(us, key, -1));
+}
+
+uint64_t
+upsched_enter_fd(struct upsched *us, uint64_t key, int wakefd)
 {
 	uint64_t	id;
 	size_t		cap;
@@ -124,7 +135,7 @@ upsched_enter(struct upsched *us, uint64_t key)
 	us->v[us->n].id = id;
 	us->v[us->n].key = key;
 	us->v[us->n].granted = 0;
-	us->v[us->n].poked = 0;
+	us->v[us->n].wakefd = wakefd;
 	us->n++;
 	upsched_grant(us);
 	pthread_mutex_unlock(&us->lock);
@@ -153,29 +164,12 @@ upsched_wait(struct upsched *us, uint64_t ticket, unsigned timeout_ms)
 			granted = 1;
 			break;
 		}
-		if (t->poked) {
-			t->poked = 0;
-			break;
-		}
 		if (timeout_ms == 0 ||
 		    pthread_cond_timedwait(&us->cond, &us->lock, &ts) != 0)
 			break;
 	}
 	pthread_mutex_unlock(&us->lock);
 	return (granted);
-}
-
-void
-upsched_poke(struct upsched *us, uint64_t ticket)
-{
-	struct upsched_ticket	*t;
-
-	pthread_mutex_lock(&us->lock);
-	if ((t = upsched_find(us, ticket)) != NULL) {
-		t->poked = 1;
-		pthread_cond_broadcast(&us->cond);
-	}
-	pthread_mutex_unlock(&us->lock);
 }
 
 void

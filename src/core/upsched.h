@@ -29,17 +29,18 @@ void		 upsched_free(struct upsched *us);
 /* Queue for a turn with priority key; returns a ticket (never 0). */
 uint64_t	 upsched_enter(struct upsched *us, uint64_t key);
 /*
+ * The same, and when the turn is granted write an eventfd count of 1 to
+ * wakefd (if >= 0), so that its owner can wait in poll() for the turn
+ * and for its socket at once.
+ */
+uint64_t	 upsched_enter_fd(struct upsched *us, uint64_t key, int wakefd);
+/*
  * Wait at most timeout_ms for ticket's turn (0 only checks).  Returns 1
  * once it is granted (it stays granted until upsched_leave()), 0 if not
- * yet or poked: the ticket keeps its place.
+ * yet: the ticket keeps its place.
  */
 int		 upsched_wait(struct upsched *us, uint64_t ticket,
 		     unsigned timeout_ms);
-/*
- * Make the current or next upsched_wait() of ticket return early (its
- * owner has other work, such as notifications to write).
- */
-void		 upsched_poke(struct upsched *us, uint64_t ticket);
 /* Leave the queue, or end a granted turn. */
 void		 upsched_leave(struct upsched *us, uint64_t ticket);
 /* Turns running now and tickets waiting (for tests and the snapshot). */
