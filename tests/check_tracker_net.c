@@ -314,6 +314,43 @@ START_TEST(test_rpc_roundtrip)
 }
 END_TEST
 
+/*
+ * Tracker connections: our hello says MSG_PROTO_TRACKER (1, unchanged,
+ * so version-1 trackers accept it); a hello back of version 1 or 2 is
+ * accepted, anything else refused.
+ */
+START_TEST(test_rpc_hello_versions)
+{
+	union message	m, r;
+	struct msg_hello h;
+	struct mt_err	err;
+	uint64_t	dl = net_now_ms() + 2000, v;
+
+	for (v = 0; v <= MSG_PROTO_VERSION + 1; v++) {
+		memset(&m, 0, sizeof m);
+		m.type = MSG_hello;
+		m.hello.version = v;
+		m.hello.role = "tracker";
+		m.hello.node_id = "n";
+		m.hello.listen = "";
+		ck_assert_int_eq(rpc_queue(rb, &m, &err), 0);
+		ck_assert_int_eq(rpc_flush(rb, dl, &err), 0);
+		if (v >= MSG_PROTO_VERSION_MIN && v <= MSG_PROTO_VERSION) {
+			ck_assert_int_eq(rpc_hello(ra, "client", "me", "",
+			    dl, &h, &err), 0);
+			ck_assert_uint_eq(h.version, v);
+		} else {
+			ck_assert_int_eq(rpc_hello(ra, "client", "me", "",
+			    dl, &h, &err), -1);
+			ck_assert_int_eq(err.code, MT_E_PROTO);
+		}
+		ck_assert_int_eq(rpc_recv(rb, &r, dl, &err), 0);
+		ck_assert_int_eq(r.type, MSG_hello);
+		ck_assert_uint_eq(r.hello.version, MSG_PROTO_TRACKER);
+	}
+}
+END_TEST
+
 START_TEST(test_rpc_deadline)
 {
 	union message	r;
@@ -399,6 +436,7 @@ tracker_net_suite(void)
 	tc = tcase_create("rpc");
 	tcase_add_checked_fixture(tc, setup_pair, teardown_pair);
 	tcase_add_test(tc, test_rpc_roundtrip);
+	tcase_add_test(tc, test_rpc_hello_versions);
 	tcase_add_test(tc, test_rpc_deadline);
 	tcase_add_test(tc, test_rpc_eof_and_garbage);
 	tcase_add_test(tc, test_rpc_eof);

@@ -20,11 +20,15 @@ struct buf;
 struct mt_err;
 
 /*
- * 2 added piece_cancel; a peer sends it only to a peer whose hello said
- * 2 or more.  Versions MIN..VERSION are accepted.
+ * Versions MIN..VERSION are accepted.  2 added piece_cancel, which a
+ * peer sends only to a peer whose hello said 2 or more.  Nothing changed
+ * on tracker connections, so their hellos still say 1
+ * (MSG_PROTO_TRACKER): trackers and clients of version 1 keep working
+ * with these.
  */
 #define MSG_PROTO_VERSION	2
 #define MSG_PROTO_VERSION_MIN	1
+#define MSG_PROTO_TRACKER	1
 #define MSG_PROTO_CANCEL	2	/* first version with piece_cancel */
 #define MSG_STR_MAX		4096	/* longest text argument */
 #define MSG_LIST_MAX		(WIRE_ARGS_MAX - 8) /* items in a LIST */

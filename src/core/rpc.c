@@ -317,7 +317,7 @@ rpc_hello(struct rpc_conn *c, const char *role, const char *node_id,
 
 	memset(&m, 0, sizeof m);
 	m.type = MSG_hello;
-	m.hello.version = MSG_PROTO_VERSION;
+	m.hello.version = MSG_PROTO_TRACKER;
 	m.hello.role = role;
 	m.hello.node_id = node_id != NULL ? node_id : "";
 	m.hello.listen = listen != NULL ? listen : "";

@@ -468,7 +468,7 @@ tc_hello_reply(struct tracker *t, struct buf *out)
 
 	memset(&m, 0, sizeof m);
 	m.type = MSG_hello;
-	m.hello.version = MSG_PROTO_VERSION;
+	m.hello.version = MSG_PROTO_TRACKER;
 	m.hello.role = "tracker";
 	m.hello.node_id = t->node_id;
 	m.hello.listen = t->listen_addr;

@@ -70,6 +70,12 @@
 #define XFER_TURN_POLL_MS	1000
 #define XFER_SENT_PENALTY_MS	500
 /*
+ * A frame that starts while a request waits for its turn must be whole
+ * within this time: the turn may come meanwhile, and a stream must not
+ * wait on a requester that dribbles bytes.
+ */
+#define XFER_WATCH_MS		2000
+/*
  * Unsent bytes an upload socket may hold.  Without a bound the kernel
  * grows the send buffer to megabytes: sendfile() returns (and the turn
  * ends) seconds before the piece is on the wire, so the scheduler's
@@ -1817,7 +1823,7 @@ upconn_watch(struct upconn *u, struct torrent *t, uint32_t index,
 {
 	struct xfer_conn	*c = u->conn;
 	union message		 m;
-	uint64_t		 deadline = xfer_now() + TRANSFER_TIMEOUT_MS;
+	uint64_t		 deadline = xfer_now() + XFER_WATCH_MS;
 
 	if (xfer_read_head(c, deadline, XFER_UP_FRAME_MAX, err) != 0)
 		return (-1);
