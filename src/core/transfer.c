@@ -186,6 +186,8 @@ static void	 xfer_conn_init(struct xfer_conn *, int, int, size_t);
 static void	 xfer_conn_done(struct xfer_conn *);
 static void	 session_set_bits(struct session *, const uint8_t *);
 static void	 session_have(struct session *, uint64_t);
+static int	 session_flush(struct session *, struct buf *, int,
+		    struct mt_err *);
 static int	 session_fill(struct session *, struct mt_err *);
 static uint32_t	 session_pop(struct session *, int);
 static void	 session_release(struct torrent *, uint32_t);
@@ -632,6 +634,17 @@ session_have(struct session *s, uint64_t index)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Send what out holds to s's peer unless rc already failed; free out. */
+static int
+session_flush(struct session *s, struct buf *out, int rc, struct mt_err *err)
+{
+	if (rc == 0 && buf_used(out) > 0)
+		rc = xfer_send(s->c.fd, s->c.cancel, buf_head(out),
+		    buf_used(out), xfer_now() + TRANSFER_TIMEOUT_MS, err);
+	buf_done(out);
+	return (rc);
+}
+
 /* Queue more requests up to TRANSFER_DEPTH and send them. */
 static int
 session_fill(struct session *s, struct mt_err *err)
@@ -690,11 +703,7 @@ session_fill(struct session *s, struct mt_err *err)
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
-	if (rc == 0 && buf_used(&out) > 0)
-		rc = xfer_send(s->c.fd, s->c.cancel, buf_head(&out),
-		    buf_used(&out), xfer_now() + TRANSFER_TIMEOUT_MS, err);
-	buf_done(&out);
-	return (rc);
+	return (session_flush(s, &out, rc, err));
 }
 
 /* Drop the oldest request (answered or refused). */
@@ -783,11 +792,7 @@ session_cancel(struct session *s, struct mt_err *err)
 		    s->p->addr);
 	}
 	pthread_mutex_unlock(&t->lock);
-	if (rc == 0 && buf_used(&out) > 0)
-		rc = xfer_send(s->c.fd, s->c.cancel, buf_head(&out),
-		    buf_used(&out), xfer_now() + TRANSFER_TIMEOUT_MS, err);
-	buf_done(&out);
-	return (rc);
+	return (session_flush(s, &out, rc, err));
 }
 
 /*
