@@ -60,10 +60,10 @@
  * XFER_TURN_MAX_MS (then `busy`, well inside the requester's
  * TRANSFER_TIMEOUT_MS), flushing `have`s as they come and reading a
  * `piece_cancel` for it (poll() on the socket and the connection's
- * eventfd, which upsched_enter_fd() also signals when the turn comes).  A piece we already sent k times queues
- * as if it came k (at most 4) times XFER_SENT_PENALTY_MS later: fresh
- * pieces go first, so they are relayed on at once, and old ones still
- * go within 2 s.
+ * eventfd, which upsched_enter_fd() also signals when the turn comes).
+ * A piece we already sent k times queues as if it came k (at most 4)
+ * times XFER_SENT_PENALTY_MS later: fresh pieces go first, so they are
+ * relayed on at once, and old ones still go within 2 s.
  */
 #define XFER_TURN_MAX_MS	8000
 #define XFER_BUSY_RETRY_MS	100	/* after a `busy` reply */
