@@ -1874,10 +1874,11 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 		return (1);
 	key = now + (uint64_t)(sent < 4 ? sent : 4) * XFER_SENT_PENALTY_MS;
 	*ticket = upsched_enter_fd(e->us, key, u->evfd);
-	while (!upsched_wait(e->us, *ticket, 0)) {
+	rc = 0;
+	while (rc == 0 && !upsched_wait(e->us, *ticket, 0)) {
 		if (xfer_now() - now > XFER_TURN_MAX_MS) {
-			upsched_leave(e->us, *ticket);
-			return (1);
+			rc = 1;
+			break;
 		}
 		pfd[0].fd = u->evfd;
 		pfd[0].events = POLLIN;
@@ -1889,27 +1890,24 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 		/* A held frame is the next request: no more to read now. */
 		nfds = u->conn->held ? 2 : 3;
 		if (poll(pfd, (nfds_t)nfds, XFER_TURN_POLL_MS) < 0 &&
-		    errno != EINTR) {
-			upsched_leave(e->us, *ticket);
-			return (mt_err_set(err, MT_E_NET, "poll: %s",
-			    strerror(errno)));
+		    errno != EINTR)
+			rc = mt_err_set(err, MT_E_NET, "poll: %s",
+			    strerror(errno));
+		else if (atomic_load(&e->stopping) || pfd[1].revents != 0)
+			rc = mt_err_set(err, MT_E_NET, "stopping");
+		else {
+			if (pfd[0].revents & POLLIN)
+				(void)read(u->evfd, &v, sizeof v);
+			if (upconn_flush_haves(u, err) != 0)
+				rc = -1;
+			else if (nfds == 3 && pfd[2].revents != 0 &&
+			    (rc = upconn_watch(u, t, index, err)) > 0)
+				rc = 3;
 		}
-		if (atomic_load(&e->stopping) || pfd[1].revents != 0) {
-			upsched_leave(e->us, *ticket);
-			return (mt_err_set(err, MT_E_NET, "stopping"));
-		}
-		if (pfd[0].revents & POLLIN)
-			(void)read(u->evfd, &v, sizeof v);
-		if (upconn_flush_haves(u, err) != 0) {
-			upsched_leave(e->us, *ticket);
-			return (-1);
-		}
-		if (nfds == 3 && pfd[2].revents != 0) {
-			if ((rc = upconn_watch(u, t, index, err)) != 0) {
-				upsched_leave(e->us, *ticket);
-				return (rc > 0 ? 3 : -1);
-			}
-		}
+	}
+	if (rc != 0) {
+		upsched_leave(e->us, *ticket);
+		return (rc);
 	}
 	/*
 	 * Initial seeding: claim the piece now, so that it is offered
