@@ -190,7 +190,7 @@ static int	 session_flush(struct session *, struct buf *, int,
 		    struct mt_err *);
 static int	 session_fill(struct session *, struct mt_err *);
 static uint32_t	 session_pop(struct session *, int);
-static void	 session_release(struct torrent *, uint32_t);
+static void	 session_settle(struct torrent *, uint32_t);
 static void	 session_signal(struct session *, uint32_t, int);
 static int	 session_cancel(struct session *, struct mt_err *);
 static int	 session_await(struct session *, uint64_t, struct mt_err *);
@@ -706,7 +706,11 @@ session_fill(struct session *s, struct mt_err *err)
 	return (session_flush(s, &out, rc, err));
 }
 
-/* Drop the oldest request (answered or refused). */
+/*
+ * Drop the oldest request: refused (release: give the piece back), or
+ * received (not: it stays in flight and arriving until session_settle()
+ * once verified, so that no endgame duplicate is asked meanwhile).
+ */
 static uint32_t
 session_pop(struct session *s, int release)
 {
@@ -714,10 +718,9 @@ session_pop(struct session *s, int release)
 
 	pthread_mutex_lock(&s->t->lock);
 	i = s->q[s->qhead];
-	if (s->arriving) {
+	if (s->arriving && release)
 		picker_arriving(&s->t->pk, i, -1);
-		s->arriving = 0;
-	}
+	s->arriving = 0;
 	s->qhead = (s->qhead + 1) % TRANSFER_DEPTH;
 	s->qn--;
 	if (release)
@@ -728,9 +731,10 @@ session_pop(struct session *s, int release)
 
 /*
  * Endgame: piece index is also asked of other peers, and s just got it
- * (withdraw 0) or took it over (1): wake the other sessions waiting for
- * it, so that they cancel it (session_cancel()) and its uploader serves
- * someone who needs it.  t->lock held.
+ * (withdraw 0), took it over (1: from peers at least twice as slow) or
+ * its reply began to arrive (2: from every other peer): wake the other
+ * sessions waiting for it, so that they cancel it (session_cancel())
+ * and its uploader serves someone who needs it.  t->lock held.
  */
 static void
 session_signal(struct session *s, uint32_t index, int withdraw)
@@ -741,7 +745,7 @@ session_signal(struct session *s, uint32_t index, int withdraw)
 	for (o = s->t->slist; o != NULL; o = o->snext) {
 		if (o == s || o->wake == -1 || !o->cancel_ok)
 			continue;
-		if (withdraw && o->p->piece_ms != 0 &&
+		if (withdraw == 1 && o->p->piece_ms != 0 &&
 		    o->p->piece_ms < 2 * s->p->piece_ms)
 			continue;
 		for (k = 0; k < o->qn; k++) {
@@ -834,13 +838,15 @@ session_await(struct session *s, uint64_t deadline, struct mt_err *err)
 	}
 }
 
-/* Give piece index back to the picker. */
+/*
+ * A received piece is verified (or failed): no longer arriving or in
+ * flight here.  t->lock held.
+ */
 static void
-session_release(struct torrent *t, uint32_t index)
+session_settle(struct torrent *t, uint32_t index)
 {
-	pthread_mutex_lock(&t->lock);
+	picker_arriving(&t->pk, index, -1);
 	picker_release(&t->pk, index);
-	pthread_mutex_unlock(&t->lock);
 }
 
 /*
@@ -885,13 +891,15 @@ session_piece(struct session *s, struct mt_err *err)
 	s->depth = took < XFER_FAST_MS ? XFER_FAST_DEPTH : e->depth;
 	session_pop(s, 0);
 	if (hash_sha1(s->piece, len, md, err) != 0) {
-		session_release(t, index);
+		pthread_mutex_lock(&t->lock);
+		session_settle(t, index);
+		pthread_mutex_unlock(&t->lock);
 		return (-1);
 	}
 	now = xfer_now();
 	if (memcmp(md, t->mi.pieces + (size_t)index * 20, 20) != 0) {
 		pthread_mutex_lock(&t->lock);
-		picker_release(&t->pk, index);
+		session_settle(t, index);
 		t->pieces_bad++;
 		if (p->banned) {
 			/* Another session of ours banned it already. */
@@ -938,12 +946,12 @@ session_piece(struct session *s, struct mt_err *err)
 		strlcpy(t->errmsg, err->msg, sizeof t->errmsg);
 		/* Disk full and friends pass: try again later. */
 		t->io_retry_ms = now + ENGINE_IO_RETRY_MS;
+		session_settle(t, index);
 		pthread_mutex_unlock(&t->lock);
-		session_release(t, index);
 		return (-1);
 	}
 	pthread_mutex_lock(&t->lock);
-	picker_release(&t->pk, index);
+	session_settle(t, index);
 	if (!have && !picker_has(&t->pk, index))
 		t->pieces_fetched++;
 	pthread_mutex_unlock(&t->lock);
@@ -1174,6 +1182,9 @@ session_run(struct session *s)
 			if (s->qn > 0) {
 				picker_arriving(&t->pk, s->q[s->qhead], 1);
 				s->arriving = 1;
+				/* Asked elsewhere too: this copy wins. */
+				if (t->pk.inflight[s->q[s->qhead]] > 1)
+					session_signal(s, s->q[s->qhead], 2);
 			}
 			pthread_mutex_unlock(&t->lock);
 			if (session_piece(s, &err) != 0) {
