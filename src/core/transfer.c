@@ -951,17 +951,17 @@ session_piece(struct session *s, struct mt_err *err)
 		return (-1);
 	}
 	pthread_mutex_lock(&t->lock);
-	session_settle(t, index);
 	if (!have && !picker_has(&t->pk, index))
 		t->pieces_fetched++;
 	pthread_mutex_unlock(&t->lock);
-	if (!have) {
+	if (!have)
 		engine_piece_verified(e, t, index);
-		pthread_mutex_lock(&t->lock);
-		if (t->pk.inflight[index] > 0)
-			session_signal(s, index, 0);
-		pthread_mutex_unlock(&t->lock);
-	}
+	/* Had before it is given back: never free in between. */
+	pthread_mutex_lock(&t->lock);
+	session_settle(t, index);
+	if (!have && t->pk.inflight[index] > 0)
+		session_signal(s, index, 0);
+	pthread_mutex_unlock(&t->lock);
 	log_debug("%s: piece %u from %s in %llu ms%s", t->mi.name, index,
 	    p->addr, (unsigned long long)took, have ? " (a duplicate)" : "");
 	return (0);
