@@ -42,9 +42,11 @@ must b "get $T/a/m.mtorrent $T/dl/"
 must b "wait 30" 40
 cmp "$T/m.bin" "$T/dl/m.bin" || fail "copy differs"
 # tcpdump writes each packet as it reads it (-U), but on a loaded
-# machine it reads late: give it up to 5 s to write the piece.
+# machine it reads late: give it up to 10 s to write the whole piece
+# (the file alone is over 100 000 bytes).
 n=0
-while [ $n -lt 50 ] && ! grep -aq -- "$MARK" "$T/cap.pcap"; do
+while [ $n -lt 100 ] && { ! grep -aq -- "$MARK" "$T/cap.pcap" ||
+    [ "$(stat -c %s "$T/cap.pcap")" -le 100000 ]; }; do
 	sleep 0.1
 	n=$((n + 1))
 done
