@@ -691,7 +691,7 @@ session_fill(struct session *s, struct mt_err *err)
 		if (eg && before >= now && t->piece_ms != 0 &&
 		    s->p->piece_ms != 0) {
 			picker_reasked(&t->pk, i, now);
-			session_signal(s, i, 1);
+			session_signal(s, i, 0);
 		}
 		memset(&m, 0, sizeof m);
 		m.type = MSG_piece_request;
@@ -730,14 +730,17 @@ session_pop(struct session *s, int release)
 }
 
 /*
- * Endgame: piece index is also asked of other peers, and s just got it
- * (withdraw 0), took it over (1: from peers at least twice as slow) or
- * its reply began to arrive (2: from every other peer): wake the other
- * sessions waiting for it, so that they cancel it (session_cancel())
- * and its uploader serves someone who needs it.  t->lock held.
+ * Endgame: piece index is also asked of other peers, and its reply to s
+ * began to arrive (all: withdraw it from every other peer) or s took it
+ * over (from peers at least twice as slow): wake the other sessions
+ * waiting for it, so that they cancel it (session_cancel()) and its
+ * uploader serves someone who needs it.  No request for it can start
+ * after its reply began: endgame never duplicates a piece arriving,
+ * and it counts as arriving until it is had (session_settle()).
+ * t->lock held.
  */
 static void
-session_signal(struct session *s, uint32_t index, int withdraw)
+session_signal(struct session *s, uint32_t index, int all)
 {
 	struct session	*o;
 	size_t		 k, slot;
@@ -745,15 +748,14 @@ session_signal(struct session *s, uint32_t index, int withdraw)
 	for (o = s->t->slist; o != NULL; o = o->snext) {
 		if (o == s || o->wake == -1 || !o->cancel_ok)
 			continue;
-		if (withdraw == 1 && o->p->piece_ms != 0 &&
+		if (!all && o->p->piece_ms != 0 &&
 		    o->p->piece_ms < 2 * s->p->piece_ms)
 			continue;
 		for (k = 0; k < o->qn; k++) {
 			slot = (o->qhead + k) % TRANSFER_DEPTH;
 			if (o->q[slot] != index)
 				continue;
-			if (withdraw)
-				o->qx[slot] = 1;
+			o->qx[slot] = 1;
 			(void)write(o->wake, &(uint64_t){ 1 },
 			    sizeof(uint64_t));
 			break;
@@ -762,8 +764,8 @@ session_signal(struct session *s, uint32_t index, int withdraw)
 }
 
 /*
- * Withdraw the requests in flight on s for pieces we now have
- * (`piece_cancel`, once each).  The uploader answers `cancelled` if the
+ * Withdraw the requests in flight on s that session_signal() marked, or
+ * for pieces we now have (`piece_cancel`, once each).  The uploader answers `cancelled` if the
  * piece had not started; if it had, the piece comes and is dropped.
  */
 static int
@@ -959,8 +961,6 @@ session_piece(struct session *s, struct mt_err *err)
 	/* Had before it is given back: never free in between. */
 	pthread_mutex_lock(&t->lock);
 	session_settle(t, index);
-	if (!have && t->pk.inflight[index] > 0)
-		session_signal(s, index, 0);
 	pthread_mutex_unlock(&t->lock);
 	log_debug("%s: piece %u from %s in %llu ms%s", t->mi.name, index,
 	    p->addr, (unsigned long long)took, have ? " (a duplicate)" : "");
@@ -1184,7 +1184,7 @@ session_run(struct session *s)
 				s->arriving = 1;
 				/* Asked elsewhere too: this copy wins. */
 				if (t->pk.inflight[s->q[s->qhead]] > 1)
-					session_signal(s, s->q[s->qhead], 2);
+					session_signal(s, s->q[s->qhead], 1);
 			}
 			pthread_mutex_unlock(&t->lock);
 			if (session_piece(s, &err) != 0) {
