@@ -38,6 +38,13 @@
  *	blackhole	listen on ADDR (port 0: any; prints "listening
  *			HOST:PORT"), accept every connection and never
  *			answer, for -w seconds: a tracker that hangs
+ *	withhold	an uploader that never sends: subscribe at the
+ *			peer on ADDR (-f) with a listening port of our
+ *			own, so that it fetches from us; show every piece
+ *			(-p) and hold every request.  Must see COUNT (-n,
+ *			default 1) `piece_cancel`s, each for a piece it
+ *			was asked, within -w seconds (the requester
+ *			withdraws what another peer delivers)
  *
  * Exit status: 0 the expectation held, 1 it did not, 2 usage or setup
  * error.  "cut within -w seconds" (default 30) is the bound checked.
@@ -789,6 +796,138 @@ mode_hold(const char *addr)
 	return (0);
 }
 
+/* Answer one frame of a downloader's session for mode_withhold(). */
+static int
+withhold_frame(struct hp_conn *c, const union message *m, uint8_t *asked,
+    long *nasked, long *ncancel, long *nbogus)
+{
+	union message	 r;
+	uint8_t		*bits;
+	size_t		 blen = (size_t)(hp_npieces + 7) / 8;
+	uint64_t	 i;
+	int		 rc;
+
+	switch (m->type) {
+	case MSG_hello:
+		hp_hello_msg(&r);
+		return (hp_send(c, &r));
+	case MSG_have_request:
+		bits = calloc(blen + 1, 1);
+		if (bits == NULL)
+			return (-1);
+		for (i = 0; i < hp_npieces; i++)
+			bits[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		memset(&r, 0, sizeof r);
+		r.type = MSG_have_reply;
+		r.have_reply.file_id = hp_fid;
+		r.have_reply.npieces = hp_npieces;
+		r.have_reply.bitfield.p = bits;
+		r.have_reply.bitfield.len = (uint32_t)blen;
+		rc = hp_send(c, &r);
+		free(bits);
+		return (rc);
+	case MSG_piece_request:
+		i = m->piece_request.index;
+		if (i < hp_npieces && !asked[i]) {
+			asked[i] = 1;
+			(*nasked)++;
+		}
+		printf("asked %" PRIu64 "\n", i);
+		return (0);
+	case MSG_piece_cancel:
+		i = m->piece_cancel.index;
+		if (i < hp_npieces && asked[i] == 1) {
+			asked[i] = 2;
+			(*ncancel)++;
+		} else
+			(*nbogus)++;
+		printf("cancel %" PRIu64 "\n", i);
+		return (0);
+	default:
+		return (0);
+	}
+}
+
+static int
+mode_withhold(const char *addr)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof sin;
+	struct pollfd		 pfd[9];
+	struct hp_conn		 sub, dl[8];
+	union message		 m;
+	uint8_t			*asked;
+	char			 listen_at[64];
+	long			 want = hp_count > 0 ? hp_count : 1;
+	long			 nasked = 0, ncancel = 0, nbogus = 0;
+	double			 start = hp_now();
+	int			 lfd, fd, n = 0, k, got;
+
+	if (hp_npieces == 0 || hp_npieces > 1000000) {
+		fprintf(stderr, "hostile-peer: withhold needs -f and -p\n");
+		return (2);
+	}
+	if ((asked = calloc((size_t)hp_npieces, 1)) == NULL)
+		return (2);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(lfd, 16) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &sl) != 0) {
+		perror("hostile-peer: withhold");
+		return (2);
+	}
+	snprintf(listen_at, sizeof listen_at, "127.0.0.1:%u",
+	    (unsigned)ntohs(sin.sin_port));
+	/* Subscribe, naming our port: the peer takes us as a source. */
+	if (hp_open(&sub, addr, 0) != 0)
+		return (2);
+	hp_hello_msg(&m);
+	m.hello.listen = listen_at;
+	if (hp_send(&sub, &m) != 0)
+		return (2);
+	hp_have_msg(&m, hp_fid);
+	if (hp_send(&sub, &m) != 0)
+		return (2);
+	printf("listening %s\n", listen_at);
+	while (ncancel < want && hp_now() - start < hp_wait_s) {
+		pfd[0].fd = lfd;
+		pfd[0].events = POLLIN;
+		for (k = 0; k < n; k++) {
+			pfd[k + 1].fd = dl[k].fd;
+			pfd[k + 1].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)n + 1, 200) <= 0)
+			continue;
+		if ((pfd[0].revents & POLLIN) && n < 8 &&
+		    (fd = accept(lfd, NULL, NULL)) != -1) {
+			memset(&dl[n], 0, sizeof dl[n]);
+			dl[n].fd = fd;
+			dl[n].dec = wire_decoder_create();
+			n++;
+		}
+		for (k = 0; k < n; k++) {
+			if (dl[k].fd == -1 || pfd[k + 1].revents == 0)
+				continue;
+			/* Every frame already here, then back to poll(). */
+			while ((got = hp_recv(&dl[k], &m, 0.01)) == 1) {
+				if (withhold_frame(&dl[k], &m, asked, &nasked,
+				    &ncancel, &nbogus) != 0)
+					break;
+			}
+			if (got == 0) {
+				close(dl[k].fd);
+				dl[k].fd = -1;
+			}
+		}
+	}
+	printf("result withhold asked=%ld cancelled=%ld unasked=%ld\n",
+	    nasked, ncancel, nbogus);
+	return (ncancel >= want && nbogus == 0 ? 0 : 1);
+}
+
 static int
 mode_blackhole(const char *addr)
 {
@@ -872,6 +1011,8 @@ main(int argc, char **argv)
 	addr = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
+	if (strcmp(mode, "withhold") == 0)
+		return (mode_withhold(addr));
 	if (strcmp(mode, "huge") == 0)
 		return (mode_announce(addr, mode, 0x7fffffffU));
 	if (strcmp(mode, "trickle") == 0)
