@@ -917,14 +917,17 @@ mode_withhold(const char *addr)
 				    &ncancel, &nbogus) != 0)
 					break;
 			}
-			if (got == 0) {
-				close(dl[k].fd);
-				dl[k].fd = -1;
-			}
+			if (got == 0)
+				hp_close(&dl[k]);
 		}
 	}
 	printf("result withhold asked=%ld cancelled=%ld unasked=%ld\n",
 	    nasked, ncancel, nbogus);
+	for (k = 0; k < n; k++)
+		hp_close(&dl[k]);
+	hp_close(&sub);
+	close(lfd);
+	free(asked);
 	return (ncancel >= want && nbogus == 0 ? 0 : 1);
 }
 
