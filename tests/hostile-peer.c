@@ -796,6 +796,47 @@ mode_hold(const char *addr)
 	return (0);
 }
 
+/*
+ * Listen on HOST:PORT (port 0: any); the address bound into at.  -1 on
+ * error (said on stderr).
+ */
+static int
+hp_listen(const char *addr, char *at, size_t atlen)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof sin;
+	char			 host[64], *colon;
+	int			 lfd, one = 1;
+
+	strlcpy(host, addr, sizeof host);
+	if ((colon = strrchr(host, ':')) == NULL) {
+		fprintf(stderr, "hostile-peer: %s: no port\n", addr);
+		return (-1);
+	}
+	*colon = '\0';
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)strtoul(colon + 1, NULL, 10));
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		fprintf(stderr, "hostile-peer: %s: not an address\n", addr);
+		return (-1);
+	}
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
+		perror("hostile-peer: socket");
+		return (-1);
+	}
+	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(lfd, 64) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &sl) != 0) {
+		perror("hostile-peer: listen");
+		close(lfd);
+		return (-1);
+	}
+	snprintf(at, atlen, "%s:%u", host, (unsigned)ntohs(sin.sin_port));
+	return (lfd);
+}
+
 /* Answer one frame of a downloader's session for mode_withhold(). */
 static int
 withhold_frame(struct hp_conn *c, const union message *m, uint8_t *asked,
@@ -828,9 +869,11 @@ withhold_frame(struct hp_conn *c, const union message *m, uint8_t *asked,
 		return (rc);
 	case MSG_piece_request:
 		i = m->piece_request.index;
-		if (i < hp_npieces && !asked[i]) {
+		if (i < hp_npieces) {
+			/* Asked again after a cancel: may be cancelled again. */
+			if (asked[i] == 0)
+				(*nasked)++;
 			asked[i] = 1;
-			(*nasked)++;
 		}
 		printf("asked %" PRIu64 "\n", i);
 		return (0);
@@ -851,8 +894,6 @@ withhold_frame(struct hp_conn *c, const union message *m, uint8_t *asked,
 static int
 mode_withhold(const char *addr)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof sin;
 	struct pollfd		 pfd[9];
 	struct hp_conn		 sub, dl[8];
 	union message		 m;
@@ -869,18 +910,9 @@ mode_withhold(const char *addr)
 	}
 	if ((asked = calloc((size_t)hp_npieces, 1)) == NULL)
 		return (2);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(lfd, 16) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &sl) != 0) {
-		perror("hostile-peer: withhold");
+	if ((lfd = hp_listen("127.0.0.1:0", listen_at,
+	    sizeof listen_at)) == -1)
 		return (2);
-	}
-	snprintf(listen_at, sizeof listen_at, "127.0.0.1:%u",
-	    (unsigned)ntohs(sin.sin_port));
 	/* Subscribe, naming our port: the peer takes us as a source. */
 	if (hp_open(&sub, addr, 0) != 0)
 		return (2);
@@ -934,33 +966,15 @@ mode_withhold(const char *addr)
 static int
 mode_blackhole(const char *addr)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof sin;
 	struct pollfd		 pfd;
-	char			 host[64], *colon;
-	int			 lfd, fd, one = 1;
+	char			 at[64];
+	int			 lfd, fd;
 	long			 accepted = 0;
 	double			 start = hp_now();
 
-	strlcpy(host, addr, sizeof host);
-	if ((colon = strrchr(host, ':')) == NULL)
+	if ((lfd = hp_listen(addr, at, sizeof at)) == -1)
 		return (2);
-	*colon = '\0';
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)strtoul(colon + 1, NULL, 10));
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-		return (2);
-	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return (2);
-	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(lfd, 64) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &sl) != 0) {
-		perror("hostile-peer: blackhole");
-		return (2);
-	}
-	printf("listening %s:%u\n", host, (unsigned)ntohs(sin.sin_port));
+	printf("listening %s\n", at);
 	/* Accepted sockets stay open (never read, never written). */
 	while (hp_now() - start < hp_wait_s) {
 		pfd.fd = lfd;
