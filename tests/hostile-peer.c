@@ -805,7 +805,7 @@ hp_listen(const char *addr, char *at, size_t atlen)
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 sl = sizeof sin;
-	char			 host[64], *colon;
+	char			 host[40], *colon;	/* an IPv4 address */
 	int			 lfd, one = 1;
 
 	strlcpy(host, addr, sizeof host);
