@@ -25,8 +25,8 @@ usage(FILE *fp)
 {
 	fprintf(fp, _("Usage: %s [OPTION]... [LISTEN_ADDR [TRACKER1 [TRACKER2 "
 	    "[LOG_FILE]]]]\n"
-	    "  or:  %s --tracker [OPTION]... LISTEN_ADDR [PARTNER_ADDR "
-	    "[STATE [LOG_FILE]]]\n"
+	    "  or:  %s --tracker [OPTION]... [LISTEN_ADDR [PARTNER_ADDR "
+	    "[SEEDERLIST_FILE [LOG_FILE]]]]\n"
 	    "  or:  %s create FILE [-o OUT.mtorrent] [-t HOST:PORT]...\n"
 	    "  or:  %s info FILE.mtorrent\n"), PACKAGE, PACKAGE, PACKAGE,
 	    PACKAGE);

@@ -31,6 +31,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "net.h"
+#include "tls.h"
 #include "tracker-client.h"
 #include "tracker.h"
 #include "tui/tui.h"
@@ -40,7 +41,6 @@
 #define PEER_DEFAULT_EMBEDDED	"127.0.0.1:6880"
 #define PEER_WORKERS_MAX	256
 #define PEER_SLOTS_MAX		4096
-#define PEER_FPR_HEX		64	/* SHA-256 */
 
 enum {
 	OPT_LOG = 256,
@@ -163,27 +163,23 @@ peer_bad(const char *fmt, ...)
 
 /*
  * A light check of HOST:PORT (the engine and tracker resolve it); with
- * allow_fpr, a "#FPR" suffix of 64 hex digits is accepted.
+ * allow_fpr, a "#FPR" suffix is accepted: 64 hex digits, as the tracker
+ * prints them ("SHA256:" prefix, upper case and colons allowed).
  */
 static int
 peer_check_addr(const char *addr, int allow_fpr)
 {
 	const char	*colon, *hash, *p;
 	unsigned long	 port;
-	char		*end;
-	size_t		 n;
+	char		*end, fpr[TLS_FPR_LEN + 1];
 
 	hash = strchr(addr, '#');
 	if (hash != NULL) {
 		if (!allow_fpr)
 			return (-1);
-		n = strlen(hash + 1);
-		if (n != PEER_FPR_HEX)
+		/* As the tracker prints it ("SHA256:" and colons allowed). */
+		if (tls_fpr_normalize(hash + 1, fpr) != 0)
 			return (-1);
-		for (p = hash + 1; *p != '\0'; p++) {
-			if (strchr("0123456789abcdefABCDEF", *p) == NULL)
-				return (-1);
-		}
 	} else
 		hash = addr + strlen(addr);
 	colon = NULL;

@@ -28,6 +28,7 @@
 #include "hash.h"
 #include "i18n.h"
 #include "metainfo.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define EXIT_USAGE	2
@@ -193,7 +194,7 @@ create_tracker(struct metainfo *mi, const char *arg)
 {
 	struct mt_err	 err;
 	const char	*hash;
-	char		*addr;
+	char		*addr, fpr[TLS_FPR_LEN + 1];
 	unsigned	 i;
 	int		 rc;
 
@@ -205,12 +206,16 @@ create_tracker(struct metainfo *mi, const char *arg)
 	hash = strchr(arg, '#');
 	addr = hash != NULL ? xstrndup(arg, (size_t)(hash - arg)) :
 	    xstrdup(arg);
-	rc = metainfo_tracker_set(&mi->trackers[mi->ntrackers], addr,
-	    hash != NULL ? hash + 1 : NULL, &err);
-	if (rc == 0 && hash != NULL && hash[1] == '\0') {
+	/* The fingerprint as the tracker prints it, or bare hex. */
+	if (hash != NULL && hash[1] == '\0')
 		rc = mt_err_set(&err, MT_E_BADHEX,
 		    _("empty fingerprint after '#'"));
-	}
+	else if (hash != NULL && tls_fpr_normalize(hash + 1, fpr) != 0)
+		rc = mt_err_set(&err, MT_E_BADHEX,
+		    _("fingerprint is not 64 hex digits (SHA256:HEX)"));
+	else
+		rc = metainfo_tracker_set(&mi->trackers[mi->ntrackers], addr,
+		    hash != NULL ? fpr : NULL, &err);
 	for (i = 0; rc == 0 && i < mi->ntrackers; i++) {
 		if (strcmp(mi->trackers[i].addr, addr) == 0)
 			rc = mt_err_set(&err, MT_E_USAGE,

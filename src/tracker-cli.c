@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -26,6 +27,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "net.h"
+#include "tls.h"
 #include "tracker.h"
 #include "xmalloc.h"
 
@@ -119,9 +121,11 @@ tracker_cli_main(int argc, char **argv)
 	struct mt_err		 err;
 	struct sigaction	 sa;
 	struct pollfd		 pfd;
+	struct stat		 sb;
 	const char		*log_path = NULL, *state = NULL, *db = NULL;
 	const char		*listen = NULL;
 	char			*state_alloc = NULL, host[NET_HOST_MAX], c;
+	char			 fpr[TLS_FPR_LEN + 1];
 	size_t			 nfpr = 0, i;
 	uint16_t		 port;
 	unsigned long		 v;
@@ -149,6 +153,12 @@ tracker_cli_main(int argc, char **argv)
 			if (nfpr == TRACKER_PARTNERS_MAX) {
 				fprintf(stderr, _("%s: at most %d partners\n"),
 				    PACKAGE, TRACKER_PARTNERS_MAX);
+				return (2);
+			}
+			if (tls_fpr_normalize(optarg, fpr) != 0) {
+				fprintf(stderr, _("%s: bad partner fingerprint "
+				    "'%s' (want SHA256:HEX, 64 hex digits)\n"),
+				    PACKAGE, optarg);
 				return (2);
 			}
 			cfg.partner_fprs[nfpr++] = optarg;
@@ -239,6 +249,12 @@ tracker_cli_main(int argc, char **argv)
 			    err.msg);
 			return (2);
 		}
+
+	if (db != NULL && stat(db, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, _("%s: %s is a directory: the database is a "
+		    "file (for a directory, use --state)\n"), PACKAGE, db);
+		return (2);
+	}
 
 	log_set_level(level);
 	if (log_path != NULL && log_open(log_path) != 0) {

@@ -601,9 +601,10 @@ START_TEST(test_resume)
 
 	/*
 	 * Crash after pieces 5..9 were written but before their flush: the
-	 * db records 0..4 and is marked unclean.  On restart 0..4 are
-	 * trusted, 5..9 are found holding data, rechecked and kept; nothing
-	 * else is read.
+	 * db records 0..4 and is marked unclean.  On restart the part file
+	 * is newer than its record, so 0..4 are verified again rather than
+	 * trusted (it might have been replaced meanwhile); 5..9 are found
+	 * holding data, rechecked and kept; nothing else is read.
 	 */
 	db = peerdb_open(l.dir, &clean, &err);
 	ck_assert_ptr_nonnull(db);
@@ -622,9 +623,36 @@ START_TEST(test_resume)
 	node_start(&l, "l");
 	v = node_view(&l);
 	ck_assert_uint_eq(v.have, 10);
-	ck_assert_uint_eq(v.resumed, 5);
-	ck_assert_uint_eq(v.recovered, 5);
-	ck_assert_uint_eq(v.rechecked, 5);
+	ck_assert_uint_eq(v.resumed, 0);
+	ck_assert_uint_eq(v.recovered, 10);
+	ck_assert_uint_eq(v.rechecked, 10);
+	node_stop(&l);
+
+	/*
+	 * Crash again, and piece 0 of the part file is damaged before the
+	 * restart: it is found bad, not trusted from the record.
+	 */
+	db = peerdb_open(l.dir, &clean, &err);
+	ck_assert_ptr_nonnull(db);
+	memset(bits, 0, sizeof bits);
+	for (i = 0; i < 10; i++)
+		picker_bit_set(bits, i);
+	ck_assert_int_eq(peerdb_update(db, &r, &err), 0);
+	peerdb_close(db, 0);
+	snprintf(out, sizeof out, "%s/.data.bin.mtorrent-part", dest);
+	{
+		FILE	*fp = fopen(out, "r+");
+
+		ck_assert_ptr_nonnull(fp);
+		ck_assert_int_eq(fputs("damage", fp) >= 0, 1);
+		ck_assert_int_eq(fclose(fp), 0);
+	}
+	node_start(&l, "l");
+	v = node_view(&l);
+	ck_assert_uint_eq(v.have, 9);
+	ck_assert_uint_eq(v.resumed, 0);
+	ck_assert_uint_eq(v.rechecked, 10);
+	ck_assert_uint_eq(v.recovered, 9);
 	node_stop(&l);
 
 	node_start(&full, "full");
@@ -632,8 +660,8 @@ START_TEST(test_resume)
 	node_start(&l, "l");
 	v = wait_have(&l, srcmi.npieces, 1);
 	ck_assert_int_eq(v.seeding, 1);
-	ck_assert_uint_eq(v.resumed, 10);
-	ck_assert_uint_eq(v.fetched, srcmi.npieces - 10);
+	ck_assert_uint_eq(v.resumed, 9);
+	ck_assert_uint_eq(v.fetched, srcmi.npieces - 9);
 	snprintf(out, sizeof out, "%s/data.bin", dest);
 	ck_assert(files_equal(srcfile, out));
 	node_stop(&l);

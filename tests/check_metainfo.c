@@ -742,7 +742,7 @@ START_TEST(test_load_errors)
 	metainfo_init(&mi);
 	xasprintf(&path, "%s/none.mtorrent", tmpdir);
 	ck_assert_int_eq(metainfo_load(path, &mi, &err), -1);
-	ck_assert_int_eq(err.code, MT_E_IO);
+	ck_assert_int_eq(err.code, MT_E_NOTFOUND);
 	ck_assert_int_eq(metainfo_load(tmpdir, &mi, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_IO);
 	free(path);

@@ -451,6 +451,7 @@ draw_setup(void)
 	fake_torrent(&snap.torrents[4], names[6], 2000, 1999, 0, 0);
 	snprintf(peers[0].addr, sizeof peers[0].addr, "127.0.0.1:6882");
 	peers[0].have = 100;
+	peers[0].have_known = 1;
 	peers[0].state = SNAP_PEER_CONNECTED;
 	snprintf(peers[1].addr, sizeof peers[1].addr, "127.0.0.1:6883");
 	peers[1].state = SNAP_PEER_BANNED;
@@ -584,6 +585,9 @@ START_TEST(test_draw_status_and_peers)
 	if (getmaxy(p) > 2) {
 		row_text(p, 2, row, sizeof row);
 		ck_assert_ptr_nonnull(strstr(row, "banned, 3 bad pieces"));
+		/* It never told us what it has: not "0.0%". */
+		ck_assert_ptr_null(strstr(row, "0.0%"));
+		ck_assert_ptr_nonnull(strstr(row, " ? "));
 	}
 }
 END_TEST

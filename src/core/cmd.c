@@ -64,6 +64,7 @@ const struct cmd_entry *const cmd_table[] = {
 
 static int	cmd_is_space(int c);
 static int	cmd_match(const char *name, int argc, char **argv);
+static const struct cmd_entry *cmd_first_word(const char *);
 static void	cmd_emit(struct cmd_ctx *ctx, int is_error, const char *prefix,
 		    const char *fmt, va_list ap)
 		    __attribute__((format(printf, 4, 0)));
@@ -174,6 +175,21 @@ cmd_find(int argc, char **argv, int *consumed)
 	return (best);
 }
 
+/* The command of several words whose first word is word, or NULL. */
+static const struct cmd_entry *
+cmd_first_word(const char *word)
+{
+	const struct cmd_entry	*const *cep;
+	size_t			 n = strlen(word);
+
+	for (cep = cmd_table; *cep != NULL; cep++) {
+		if (strncmp((*cep)->name, word, n) == 0 &&
+		    (*cep)->name[n] == ' ')
+			return (*cep);
+	}
+	return (NULL);
+}
+
 const struct cmd_entry *
 cmd_lookup(const char *name)
 {
@@ -211,6 +227,8 @@ cmd_run(struct cmd_ctx *ctx, const char *line)
 		return (0);
 
 	ce = cmd_find(argc, argv, &used);
+	if (ce == NULL && (ce = cmd_first_word(argv[0])) != NULL)
+		return (cmd_usage(ctx, ce));	/* "show": show downloads */
 	if (ce == NULL) {
 		char	q[128];
 

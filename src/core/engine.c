@@ -68,6 +68,8 @@ static uint64_t	 engine_now_ms(void);
 static int	 engine_dirty(struct engine *);
 static void	 engine_mi_trackers(struct engine *, struct metainfo *);
 static int	 engine_detach(struct engine *, struct torrent *);
+static int	 engine_mtorrent_taken(const struct metainfo *, const char *,
+		     struct mt_err *);
 static void	 engine_token(struct engine *, char *, size_t);
 
 static uint64_t
@@ -253,20 +255,53 @@ torrent_free(struct torrent *t)
 	free(t);
 }
 
+/*
+ * 1 and err set (MT_E_EXISTS) if t's file id is on the list (e->lock
+ * held).
+ */
+static int
+engine_id_taken(struct engine *e, struct torrent *t, struct mt_err *err)
+{
+	struct torrent	*o;
+	char		 as[sizeof o->dir + sizeof o->mi.name + 1];
+
+	for (o = e->torrents; o != NULL; o = o->next) {
+		if (strcmp(o->mi.file_id_hex, t->mi.file_id_hex) != 0)
+			continue;
+		/* Where it goes (a download) or is (a share). */
+		if (o->dir[0] != '\0')
+			snprintf(as, sizeof as, "%s/%s", o->dir, o->mi.name);
+		else
+			snprintf(as, sizeof as, "%s", o->st.path[0] != '\0' ?
+			    o->st.path : o->mi.name);
+		mt_err_set(err, MT_E_EXISTS, _("this file (id %.12s) is "
+		    "already shared or downloading here, as %s"),
+		    t->mi.file_id_hex, as);
+		return (1);
+	}
+	return (0);
+}
+
+/* engine_id_taken() without the lock held. */
+static int
+engine_has_id(struct engine *e, struct torrent *t, struct mt_err *err)
+{
+	int	found;
+
+	pthread_mutex_lock(&e->lock);
+	found = engine_id_taken(e, t, err);
+	pthread_mutex_unlock(&e->lock);
+	return (found);
+}
+
 /* Put t on the list unless its file id is there (MT_E_EXISTS). */
 static int
 engine_add(struct engine *e, struct torrent *t, struct mt_err *err)
 {
-	struct torrent	*o;
-
 	pthread_mutex_lock(&e->lock);
-	for (o = e->torrents; o != NULL; o = o->next) {
-		if (strcmp(o->mi.file_id_hex, t->mi.file_id_hex) == 0) {
-			pthread_mutex_unlock(&e->lock);
-			return (mt_err_set(err, MT_E_EXISTS,
-			    _("%s is already shared or downloading"),
-			    t->mi.name));
-		}
+	if (engine_id_taken(e, t, err)) {
+		pthread_mutex_unlock(&e->lock);
+		return (-1);
 	}
 	t->next = e->torrents;
 	e->torrents = t;
@@ -687,6 +722,18 @@ engine_house_main(void *arg)
 					    __func__, err.msg);
 				pthread_mutex_unlock(&e->tlock);
 				free(wa);
+			} else if (e->tc != NULL &&
+			    tracker_client_count(e->tc) > 0) {
+				/* Nothing to announce: a ping keeps the
+				 * trackers' status (dashboard) true. */
+				memset(&req, 0, sizeof req);
+				req.type = MSG_ping;
+				pthread_mutex_lock(&e->tlock);
+				if (engine_tracker_call(e, &req, &rep,
+				    &err) != 0)
+					log_debug("%s: ping: %s", __func__,
+					    err.msg);
+				pthread_mutex_unlock(&e->tlock);
 			}
 			free(ids);
 			e->announce_ms = now + ENGINE_ANNOUNCE_MS;
@@ -780,10 +827,14 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	trust = 0;
 	if (storage_stat(&t->st, &size, &mtime, &err) == 0 &&
 	    r->bitslen == PICKER_BITFIELD_LEN(t->mi.npieces)) {
+		/*
+		 * Only a file as we left it is trusted.  After a crash the
+		 * part file is newer than its record (pieces written since
+		 * the last flush), but it may also have been replaced or
+		 * damaged meanwhile: every recorded piece is verified again.
+		 */
 		if (size == r->size && mtime == r->mtime_ns)
 			trust = 1;
-		else if (!e->was_clean && t->state == TORRENT_DOWNLOADING)
-			trust = 1;	/* synced before recorded */
 	}
 	if (check_all && trust && t->state == TORRENT_SEEDING)
 		check_all = 0;
@@ -808,8 +859,11 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 		if (storage_data_pieces(&t->st, t->mi.piece_size,
 		    t->mi.npieces, data, &err) == 0) {
 			for (i = 0; i < t->mi.npieces; i++) {
+				/* A recorded piece was checked above. */
 				if (!picker_bit(data, i) ||
-				    picker_has(&t->pk, i))
+				    picker_has(&t->pk, i) ||
+				    (r->bits != NULL && i / 8 < r->bitslen &&
+				    picker_bit(r->bits, i)))
 					continue;
 				t->pieces_rechecked++;
 				if (engine_verify_piece(t, i, buf)) {
@@ -1184,7 +1238,8 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	    metainfo_write(&mi, &text, err) != 0)
 		goto fail;
 	if (mtorrent_out != NULL && *mtorrent_out != '\0' &&
-	    metainfo_save(&mi, mtorrent_out, err) != 0)
+	    (engine_mtorrent_taken(&mi, mtorrent_out, err) ||
+	    metainfo_save(&mi, mtorrent_out, err) != 0))
 		goto fail;
 
 	t = torrent_create(e, &mi, (const char *)buf_head(&text),
@@ -1261,6 +1316,38 @@ fail:
 	return (-1);
 }
 
+/*
+ * 1 and err set (MT_E_EXISTS) if path holds something other than a
+ * .mtorrent of mi's file: sharing never replaces another file's
+ * .mtorrent (or anything else) behind the user's back.
+ */
+static int
+engine_mtorrent_taken(const struct metainfo *mi, const char *path,
+    struct mt_err *err)
+{
+	struct metainfo	old;
+	struct mt_err	e2;
+	struct stat	sb;
+	int		taken;
+
+	if (lstat(path, &sb) != 0)
+		return (0);
+	metainfo_init(&old);
+	if (metainfo_load(path, &old, &e2) != 0) {
+		mt_err_set(err, MT_E_EXISTS, _("%s exists and is not a "
+		    "readable .mtorrent; remove it or choose another name"),
+		    path);
+		return (1);
+	}
+	taken = strcmp(old.file_id_hex, mi->file_id_hex) != 0;
+	if (taken)
+		mt_err_set(err, MT_E_EXISTS, _("%s exists and describes "
+		    "another file (%s); remove it or choose another name"),
+		    path, old.name);
+	metainfo_done(&old);
+	return (taken);
+}
+
 /* Start downloading mi to dest (a directory or a file path). */
 static int
 engine_start_download(struct engine *e, struct metainfo *mi,
@@ -1273,6 +1360,7 @@ engine_start_download(struct engine *e, struct metainfo *mi,
 	char			 dir[4096], absdir[PATH_MAX];
 	char			 name[METAINFO_NAME_MAX + 1];
 	char			*copy;
+	int			 created = 0;
 
 	if (metainfo_name_check(mi->name, strlen(mi->name), err) != 0)
 		return (-1);
@@ -1307,7 +1395,13 @@ engine_start_download(struct engine *e, struct metainfo *mi,
 	strlcpy(t->mtorrent, mtorrent, sizeof t->mtorrent);
 	strlcpy(t->dir, dir, sizeof t->dir);
 	t->state = TORRENT_DOWNLOADING;
-	if (storage_open_part(&t->st, dir, name, mi->size, NULL, err) != 0) {
+	/* Refused before anything is written (engine_add() checks again). */
+	if (engine_has_id(e, t, err)) {
+		torrent_free(t);
+		return (-1);
+	}
+	if (storage_open_part(&t->st, dir, name, mi->size, &created,
+	    err) != 0) {
 		torrent_free(t);
 		return (-1);
 	}
@@ -1333,6 +1427,8 @@ engine_start_download(struct engine *e, struct metainfo *mi,
 	r.size = t->mi.size;
 	r.mtime_ns = -1;
 	if (engine_add(e, t, err) != 0) {
+		if (created && t->state == TORRENT_DOWNLOADING)
+			(void)unlink(t->st.path);	/* nothing left behind */
 		torrent_free(t);
 		return (-1);
 	}

@@ -44,7 +44,7 @@ enum mt_errc {
 struct mt_err {
 	enum mt_errc	 code;
 	unsigned	 line;		/* 1-based input line, 0 if none */
-	char		 msg[160];	/* translated, for people */
+	char		 msg[320];	/* translated, for people */
 };
 
 /* Clear err (code MT_E_OK, empty message).  err may be NULL. */

@@ -50,8 +50,8 @@ metainfo_load(const char *path, struct metainfo *mi, struct mt_err *err)
 
 	/* O_NONBLOCK: opening a FIFO must not hang; it is refused below. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
-		return (mt_err_set(err, MT_E_IO, _("%s: %s"), path,
-		    strerror(errno)));
+		return (mt_err_set(err, errno == ENOENT ? MT_E_NOTFOUND :
+		    MT_E_IO, _("%s: %s"), path, strerror(errno)));
 	if (fstat(fd, &st) == -1) {
 		mt_err_set(err, MT_E_IO, _("%s: %s"), path, strerror(errno));
 		close(fd);

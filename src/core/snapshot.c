@@ -77,6 +77,7 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 		sp = &st->peers[st->npeers++];
 		strlcpy(sp->addr, p->addr, sizeof sp->addr);
 		sp->have = p->have;
+		sp->have_known = p->bits != NULL;
 		sp->down_bps = rate_get(&p->down, now);
 		sp->strikes = p->strikes;
 		if (p->banned)
@@ -87,6 +88,8 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 			sp->state = SNAP_PEER_CONNECTED;
 		else if (p->fails > 0)
 			sp->state = SNAP_PEER_FAILED;
+		else if (t->state != TORRENT_DOWNLOADING || sp->have_known)
+			sp->state = SNAP_PEER_IDLE;	/* asked, or no need */
 		else
 			sp->state = SNAP_PEER_CONNECTING;
 	}

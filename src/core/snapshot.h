@@ -26,12 +26,14 @@ enum snapshot_peer_state {
 	SNAP_PEER_CONNECTED,
 	SNAP_PEER_CHOKED,	/* out of upload slots on their side */
 	SNAP_PEER_FAILED,
-	SNAP_PEER_BANNED
+	SNAP_PEER_BANNED,
+	SNAP_PEER_IDLE		/* known, nothing to fetch from it now */
 };
 
 struct snapshot_peer {
 	char			 addr[64];
 	uint32_t		 have;		/* pieces they have */
+	int			 have_known;	/* have is what they told us */
 	uint64_t		 down_bps;	/* from them */
 	uint64_t		 up_bps;	/* to them */
 	enum snapshot_peer_state state;
@@ -78,7 +80,7 @@ struct snapshot_torrent {
 
 struct snapshot_tracker {
 	char	addr[264];
-	int	up;		/* answered the last request */
+	int	up;		/* answered the last request; -1 not asked */
 	int	in_use;
 	int	embedded;	/* runs inside this process */
 };

@@ -591,9 +591,9 @@ tls_pin_check(const char *known_path, const char *addr, const char *expected,
 		if (strcmp(want, actual) != 0)
 			return (mt_err_set(err, MT_E_TLS,
 			    _("WARNING: the certificate of %s has CHANGED "
-			    "since it was first seen (%s): refusing; if this "
-			    "is expected, remove its line from %s"), addr,
-			    actual, known_path));
+			    "(now SHA256:%.16s..., first seen %.16s...): "
+			    "refusing; if this is expected, remove its line "
+			    "from %s"), addr, actual, want, known_path));
 		return (0);
 	}
 	fd = open(known_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

@@ -41,6 +41,7 @@ struct tcl_entry {
 	char		 addr[NET_ADDR_MAX];
 	char		 fpr[TLS_FPR_LEN + 1];
 	int		 up;
+	int		 asked;		/* tried at least once */
 	uint64_t	 retry_ms;	/* back-off until */
 	unsigned	 backoff_ms;
 	int		 attempted;	/* in the current call */
@@ -244,6 +245,7 @@ tracker_client_call(struct tracker_client *tc, const union message *req,
 			ent->attempted = 1;
 			tried++;
 			rc = tcl_try(tc, i, req, reply, &e);
+			ent->asked = 1;
 			if (rc >= 0) {
 				ent->up = 1;
 				ent->backoff_ms = 0;
@@ -284,6 +286,8 @@ tracker_client_fingerprint(struct tracker_client *tc, const char *addr,
 	size_t	i;
 	int	rc = -1;
 
+	char	fpr[TLS_FPR_LEN + 1];
+
 	pthread_mutex_lock(&tc->lock);
 	for (i = 0; i < tc->n; i++) {
 		if (strcmp(tc->v[i].addr, addr) == 0 && tc->v[i].fpr[0] != '\0') {
@@ -293,6 +297,12 @@ tracker_client_fingerprint(struct tracker_client *tc, const char *addr,
 		}
 	}
 	pthread_mutex_unlock(&tc->lock);
+	/* Not contacted yet in this run: what an earlier run pinned. */
+	if (rc != 0 && tc->known_path != NULL && tc->known_path[0] != '\0' &&
+	    tls_pin_lookup(tc->known_path, addr, fpr) == 0) {
+		snprintf(out, outlen, "%s", fpr);
+		rc = 0;
+	}
 	return (rc);
 }
 
@@ -318,7 +328,7 @@ tracker_client_status(struct tracker_client *tc, size_t i, char *addr,
 	}
 	snprintf(addr, addrlen, "%s", tc->v[i].addr);
 	if (up != NULL)
-		*up = tc->v[i].up;
+		*up = tc->v[i].asked ? tc->v[i].up : -1;
 	if (in_use != NULL)
 		*in_use = tc->conn != NULL && tc->cur == i;
 	pthread_mutex_unlock(&tc->lock);

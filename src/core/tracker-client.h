@@ -54,13 +54,17 @@ int		 tracker_client_call(struct tracker_client *tc,
 		     struct mt_err *err);
 
 /*
- * The pinned fingerprint of addr (given, or trusted on first use by an
- * earlier connection) into out; 0, or -1 if none is known yet.
+ * The pinned fingerprint of addr (given, trusted on first use by an
+ * earlier connection, or recorded in the known-trackers file by an
+ * earlier run) into out; 0, or -1 if none is known yet.
  */
 int		 tracker_client_fingerprint(struct tracker_client *tc,
 		     const char *addr, char *out, size_t outlen);
 
-/* Status for display: address of tracker i, whether it answered last. */
+/*
+ * Status for display: address of tracker i, whether it answered last
+ * (*up: 1 yes, 0 no, -1 not asked yet in this run).
+ */
 size_t		 tracker_client_count(struct tracker_client *tc);
 int		 tracker_client_status(struct tracker_client *tc, size_t i,
 		     char *addr, size_t addrlen, int *up, int *in_use);

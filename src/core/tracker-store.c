@@ -39,11 +39,13 @@
 #include "tracker-store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 #include <sqlite3.h>
@@ -632,9 +634,16 @@ tracker_store_open(const char *path, struct mt_err *err)
 {
 	struct tracker_store	*ts;
 	pthread_condattr_t	 ca;
-	int			 overridden;
+	int			 overridden, fd;
 
 	ts = xcalloc(1, sizeof *ts);
+	/*
+	 * It holds password hashes: a new database (and so its -wal and
+	 * -shm, which take its mode) is private, whatever the umask.
+	 */
+	if (strcmp(path, ":memory:") != 0 && (fd = open(path, O_RDWR |
+	    O_CREAT | O_CLOEXEC, 0600)) != -1)
+		close(fd);
 	if (sqlite3_open_v2(path, &ts->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		mt_err_set(err, MT_E_DB, _("cannot open %s: %s"), path,

@@ -75,6 +75,7 @@
 #define TC_CLOSE_GRACE_MS	1000
 #define TC_ADDR_BUCKETS		1024
 #define TC_EXPIRE_EVERY_MS	5000
+#define TC_STOP_JOBS_MS		10000	/* wait for password replies */
 
 enum tc_state {
 	TC_HANDSHAKE,
@@ -158,6 +159,7 @@ static void	 tc_tick(struct tracker_worker *w, uint64_t now);
 static void	 tc_completions(struct tracker_worker *w);
 static void	 tc_reap(struct tracker_worker *w);
 static void	 tc_kdf_job(struct tracker *t, struct tc_job *job);
+static void	 tc_shutting_down(struct buf *);
 static void	*tc_kdf_main(void *arg);
 static int	 tc_addr_take(struct tracker *t, const char *ip);
 
@@ -555,6 +557,11 @@ tc_frame(struct tracker_worker *w, struct tconn *c)
 		return (0);
 	case MSG_create_user:
 	case MSG_login:
+		if (atomic_load(&t->stopping)) {
+			/* The password threads may be gone: refuse now. */
+			tc_shutting_down(&c->out);
+			return (0);
+		}
 		job = xcalloc(1, sizeof *job);
 		job->w = w;
 		job->c = c;
@@ -820,20 +827,28 @@ tc_tick(struct tracker_worker *w, uint64_t now)
 
 /* --- password jobs --- */
 
+/* The refusal of a request that comes while the tracker stops. */
+static void
+tc_shutting_down(struct buf *out)
+{
+	union message	m;
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_error;
+	m.error.code = MT_E_BUSY;
+	m.error.text = _("tracker shutting down");
+	message_encode(&m, out, NULL);
+}
+
 /* Run a password job and post its reply to the worker. */
 static void
 tc_kdf_job(struct tracker *t, struct tc_job *job)
 {
 	struct tracker_worker	*w = job->w;
-	union message		 m;
 
-	if (atomic_load(&t->stopping)) {
-		memset(&m, 0, sizeof m);
-		m.type = MSG_error;
-		m.error.code = MT_E_BUSY;
-		m.error.text = _("tracker shutting down");
-		message_encode(&m, &job->reply, NULL);
-	} else if (tracker_store_handle(t->ts, &job->req, job->ip,
+	if (atomic_load(&t->stopping))
+		tc_shutting_down(&job->reply);
+	else if (tracker_store_handle(t->ts, &job->req, job->ip,
 	    tracker_wall_ms(), &job->reply) != 0)
 		buf_reset(&job->reply);
 	explicit_bzero(job->s2, strlen(job->s2));
@@ -968,7 +983,25 @@ tracker_worker_main(void *arg)
 		}
 		tc_reap(w);
 	}
-	/* Stopping: flush what was answered, then close everyone. */
+	/*
+	 * Stopping: a password job still out is finished (or refused) by
+	 * its thread, which tracker_stop() joins; wait for its reply so
+	 * that no request goes unanswered (bounded), then flush what was
+	 * answered and close everyone.
+	 */
+	now = net_now_ms();
+	for (;;) {
+		struct pollfd	pfd;
+
+		for (c = w->conns; c != NULL && !c->job; c = c->next)
+			;
+		if (c == NULL || net_now_ms() - now > TC_STOP_JOBS_MS)
+			break;
+		pfd.fd = w->evfd;
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, 100);
+		tc_completions(w);
+	}
 	while (w->conns != NULL) {
 		c = w->conns;
 		if (!c->job && c->state != TC_HANDSHAKE)

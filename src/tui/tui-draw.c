@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
+#include "cmd.h"
 #include "i18n.h"
 #include "snapshot.h"
 #include "xmalloc.h"
@@ -47,6 +49,7 @@ static void	draw_pieces(struct tui_view *);
 static void	draw_peers(struct tui_view *);
 static void	draw_log(struct tui_view *);
 static void	draw_prompt(struct tui_view *);
+static size_t	prompt_secret_at(const struct tui_view *);
 static void	draw_hint(struct tui_view *);
 static void	draw_overlay(struct tui_view *);
 static void	draw_too_small(struct tui_view *);
@@ -268,6 +271,8 @@ draw_status(struct tui_view *v)
 
 		if (t->embedded)
 			st = t->in_use ? _("embedded, in use") : _("embedded");
+		else if (t->up < 0)
+			st = _("not asked yet");
 		else if (!t->up)
 			st = _("no answer");
 		else
@@ -597,6 +602,8 @@ peer_state_name(enum snapshot_peer_state st)
 		return (_("failed"));
 	case SNAP_PEER_BANNED:
 		return (_("banned"));
+	case SNAP_PEER_IDLE:
+		return (_("idle"));
 	}
 	return ("?");
 }
@@ -638,8 +645,11 @@ draw_peers(struct tui_view *v)
 		x = 1;
 		put_fit(w, y, x, p->addr, aw, v->utf8, 1, A_NORMAL);
 		x += aw + 1;
-		snprintf(buf, sizeof buf, "%.1f%%", t->npieces > 0 ?
-		    100.0 * p->have / t->npieces : 0.0);
+		if (p->have_known)
+			snprintf(buf, sizeof buf, "%.1f%%", t->npieces > 0 ?
+			    100.0 * p->have / t->npieces : 100.0);
+		else
+			snprintf(buf, sizeof buf, "?");	/* not told yet */
 		put_right(w, y, x, buf, 7, v->utf8, A_NORMAL);
 		x += 8;
 		tui_fmt_rate(p->down_bps, d, sizeof d);
@@ -706,18 +716,49 @@ draw_log(struct tui_view *v)
 	}
 }
 
+/*
+ * Where the password starts in the line being typed (its third word, for
+ * a CMD_SECRET command such as login), or SIZE_MAX: it is drawn as '*'.
+ */
+static size_t
+prompt_secret_at(const struct tui_view *v)
+{
+	const struct cmd_entry	*ce;
+	char			 name[32];
+	size_t			 k = 0, n = 0, word;
+
+	for (word = 0; word < 2; word++) {
+		while (k < v->prompt_len && iswspace((wint_t)v->prompt[k]))
+			k++;
+		for (n = 0; k < v->prompt_len && !iswspace((wint_t)v->prompt[k]);
+		    k++) {
+			if (word == 0 && n + 1 < sizeof name)
+				name[n++] = v->prompt[k] < 0x80 ?
+				    (char)v->prompt[k] : '?';
+		}
+		if (word == 0) {
+			name[n] = '\0';
+			if ((ce = cmd_lookup(name)) == NULL ||
+			    !(ce->flags & CMD_SECRET))
+				return (SIZE_MAX);
+		}
+	}
+	return (k);
+}
+
 static void
 draw_prompt(struct tui_view *v)
 {
 	WINDOW	*w = v->win[TUI_R_PROMPT];
 	int	 cols = getmaxx(w), x, cw, cur_x;
-	size_t	 start, k;
+	size_t	 start, k, secret;
 	char	 q[TUI_MSG_MAX + 64];
 
 	werase(w);
 	switch (v->mode) {
 	case TUI_MODE_PROMPT:
 		mvwaddstr(w, 0, 0, ":");
+		secret = prompt_secret_at(v);
 		/* Scroll horizontally so the cursor stays on screen. */
 		start = 0;
 		for (;;) {
@@ -740,7 +781,10 @@ draw_prompt(struct tui_view *v)
 				break;
 			if (k == v->prompt_cur)
 				cur_x = x;
-			mvwaddnwstr(w, 0, x, &v->prompt[k], 1);
+			if (k >= secret && !iswspace((wint_t)v->prompt[k]))
+				mvwaddnwstr(w, 0, x, L"*", 1);
+			else
+				mvwaddnwstr(w, 0, x, &v->prompt[k], 1);
 			x += ww;
 		}
 		if (v->prompt_cur >= v->prompt_len)

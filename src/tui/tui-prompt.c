@@ -45,20 +45,29 @@ tui_history_free(struct tui_history *h)
 	memset(h, 0, sizeof *h);
 }
 
-void
-tui_history_add(struct tui_history *h, const char *line)
+int
+tui_line_secret(const char *line, char *shown, size_t len)
 {
 	char			 copy[CMD_LINE_MAX + 1];
 	char			*argv[CMD_ARGS_MAX + 2];
 	const struct cmd_entry	*ce;
 	int			 argc, used;
 
-	if (*line == '\0')
-		return;
 	snprintf(copy, sizeof copy, "%s", line);
 	argc = cmd_split(copy, argv, CMD_ARGS_MAX + 2, NULL);
-	if (argc > 0 && (ce = cmd_find(argc, argv, &used)) != NULL &&
-	    (ce->flags & CMD_SECRET))
+	if (argc <= 0 || (ce = cmd_find(argc, argv, &used)) == NULL ||
+	    !(ce->flags & CMD_SECRET))
+		return (0);
+	if (shown != NULL)
+		snprintf(shown, len, "%s%s%s ***", argv[0], argc > 1 ? " " : "",
+		    argc > 1 ? argv[1] : "");
+	return (1);
+}
+
+void
+tui_history_add(struct tui_history *h, const char *line)
+{
+	if (*line == '\0' || tui_line_secret(line, NULL, 0))
 		return;
 	if (h->n > 0 && strcmp(h->lines[h->n - 1], line) == 0) {
 		h->pos = h->n;

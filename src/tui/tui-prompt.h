@@ -34,6 +34,12 @@ void	tui_prompt_text(const struct tui_view *v, size_t upto, char *out,
 
 /* Add a line (not a CMD_SECRET command's, not a repeat) to h. */
 void	tui_history_add(struct tui_history *h, const char *line);
+/*
+ * 1 if line is a command whose arguments hold a password (CMD_SECRET);
+ * then, if shown is not NULL, what may be shown of it: the command and
+ * the user name, the rest as "***".
+ */
+int	tui_line_secret(const char *line, char *shown, size_t len);
 void	tui_history_free(struct tui_history *h);
 
 #endif /* MT_TUI_PROMPT_H */

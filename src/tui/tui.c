@@ -311,7 +311,7 @@ static void
 job_start(struct tui *t, const char *line)
 {
 	struct tui_job	*j = &t->job;
-	char		 echo[TUI_LOG_WIDTH];
+	char		 echo[TUI_LOG_WIDTH], shown[TUI_LOG_WIDTH - 2];
 	int		 rc;
 
 	snprintf(j->line, sizeof j->line, "%s", line);
@@ -321,7 +321,11 @@ job_start(struct tui *t, const char *line)
 	j->shown = 0;
 	j->done = 0;
 	j->quit = 0;
-	snprintf(echo, sizeof echo, "> %s", line);
+	/* Never a password in the log pane. */
+	if (tui_line_secret(line, shown, sizeof shown))
+		snprintf(echo, sizeof echo, "> %s", shown);
+	else
+		snprintf(echo, sizeof echo, "> %s", line);
 	tui_view_log_add(&t->v, echo);
 	rc = pthread_create(&j->thread, NULL, job_main, j);
 	if (rc != 0) {
