@@ -910,17 +910,25 @@ rawc_read(struct rawc *c, union message *r)
 	    0);
 }
 
-/* Connect to n and exchange hellos, saying we listen on listen. */
+/* Connect to n's listening socket, nothing sent yet. */
 static void
-rawc_connect_as(struct rawc *c, struct node *n, const char *listen)
+rawc_bare(struct rawc *c, struct node *n)
 {
 	struct mt_err	err;
-	union message	m, r;
 
 	memset(c, 0, sizeof *c);
 	c->fd = net_connect(engine_listen_addr(n->e), 3000, &err);
 	ck_assert_int_ge(c->fd, 0);
 	c->dec = wire_decoder_create();
+}
+
+/* Connect to n and exchange hellos, saying we listen on listen. */
+static void
+rawc_connect_as(struct rawc *c, struct node *n, const char *listen)
+{
+	union message	m, r;
+
+	rawc_bare(c, n);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_hello;
 	m.hello.version = MSG_PROTO_VERSION;
@@ -987,6 +995,20 @@ rawc_close(struct rawc *c)
 {
 	wire_decoder_free(c->dec);
 	close(c->fd);
+}
+
+/* m, as the first frame of a connection, is refused: error protocol. */
+static void
+rawc_refused(struct node *n, const union message *m)
+{
+	struct rawc	c;
+	union message	r;
+
+	rawc_bare(&c, n);
+	rawc_call(&c, m, &r);
+	ck_assert_int_eq(r.type, MSG_error);
+	ck_assert_uint_eq(r.error.code, MT_E_PROTO);
+	rawc_close(&c);
 }
 
 /* Requests for files not shared are refused, never served. */
@@ -1197,14 +1219,21 @@ START_TEST(test_remove)
 	ck_assert_int_eq(engine_share(s.e, srcfile, mt, "", id, &err), 0);
 	ck_assert_int_eq(stat(mt, &sb), 0);
 	ck_assert_int_eq(fake_file(&fake, id)->n, 1);
-	/* No hello: a bare request is answered too. */
-	memset(&c, 0, sizeof c);
-	c.fd = net_connect(engine_listen_addr(s.e), 3000, &err);
-	ck_assert_int_ge(c.fd, 0);
-	c.dec = wire_decoder_create();
+	/* A hello of a version we do not speak is refused (protocol) ... */
+	memset(&m, 0, sizeof m);
+	m.type = MSG_hello;
+	m.hello.version = MSG_PROTO_VERSION + 1;
+	m.hello.role = "peer";
+	m.hello.node_id = "x";
+	m.hello.listen = "";
+	rawc_refused(&s, &m);
+	/* ... and so is a request without hello ... */
 	memset(&m, 0, sizeof m);
 	m.type = MSG_have_request;
 	m.have_request.file_id = id;
+	rawc_refused(&s, &m);
+	/* ... which after hello is answered. */
+	rawc_connect(&c, &s);
 	rawc_call(&c, &m, &r);
 	ck_assert_int_eq(r.type, MSG_have_reply);
 

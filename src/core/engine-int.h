@@ -37,6 +37,8 @@ struct upsched;
 					   incoming connections */
 #define ENGINE_ANNOUNCE_MS	30000
 #define ENGINE_FLUSH_MS		1000
+#define ENGINE_PROGRESS_MS	2000	/* verified pieces, batched */
+#define ENGINE_ADD_BACKOFF_MAX_MS 30000	/* seeder_add retries */
 #define ENGINE_IO_RETRY_MS	10000	/* after a local write error */
 #define ENGINE_FLUSH_PIECES	64
 #define ENGINE_SEEDERS_MS	15000	/* refresh the peer list while down */
@@ -113,6 +115,11 @@ struct torrent {
 	int			 want_peers;	/* lock: ask the tracker now */
 	uint64_t		 peers_ms;	/* house: next seeders query */
 	uint64_t		 asked_ms;	/* house: last seeders query */
+	uint64_t		 add_retry_ms;	/* house: seeder_add not before */
+	unsigned		 add_backoff_ms; /* house */
+	uint32_t		 logged_have;	/* house: pieces in the last
+						   progress line */
+	uint64_t		 logged_ms;	/* house: when */
 	unsigned		 backoff_s;	/* house */
 	uint64_t		 downloaded;	/* lock: bytes this session */
 	uint64_t		 uploaded;	/* lock */
@@ -157,6 +164,7 @@ struct upconn {
 	int			 evfd;		/* wakes the owner */
 	pthread_t		 thread;
 	atomic_int		 done;		/* thread finished */
+	int			 hello;		/* owner: hello received */
 	char			 addr[NET_ADDR_MAX]; /* immutable */
 	char			 listen[NET_ADDR_MAX]; /* lock: its address
 						   and hello.listen's port */

@@ -663,7 +663,23 @@ engine_house_main(void *arg)
 			 * others find us and our `have`s reach them as
 			 * soon as we verify a piece.
 			 */
-			add = !t->seeder_added && t->state != TORRENT_ERROR;
+			add = !t->seeder_added && t->state != TORRENT_ERROR &&
+			    now >= t->add_retry_ms;
+			/* Verified pieces, batched, for the log pane. */
+			if (t->state == TORRENT_DOWNLOADING &&
+			    t->pk.nhave > t->logged_have &&
+			    now >= t->logged_ms + ENGINE_PROGRESS_MS) {
+				if (t->logged_ms != 0)
+					log_info("%s: %u more pieces verified "
+					    "(%u/%u)", t->mi.name, t->pk.nhave -
+					    t->logged_have, t->pk.nhave,
+					    t->mi.npieces);
+				t->logged_have = t->pk.nhave;
+				t->logged_ms = now;
+			} else if (t->logged_ms == 0) {
+				t->logged_have = t->pk.nhave;
+				t->logged_ms = now;
+			}
 			pthread_mutex_unlock(&t->lock);
 			if (add) {
 				memset(&req, 0, sizeof req);
@@ -677,6 +693,18 @@ engine_house_main(void *arg)
 					pthread_mutex_lock(&t->lock);
 					t->seeder_added = 1;
 					pthread_mutex_unlock(&t->lock);
+				} else {
+					/* Refused or unreachable: back off. */
+					t->add_backoff_ms = t->add_backoff_ms ?
+					    t->add_backoff_ms * 2 : 1000;
+					if (t->add_backoff_ms >
+					    ENGINE_ADD_BACKOFF_MAX_MS)
+						t->add_backoff_ms =
+						    ENGINE_ADD_BACKOFF_MAX_MS;
+					t->add_retry_ms = now +
+					    t->add_backoff_ms;
+					log_debug("%s: seeder_add: %s",
+					    t->mi.name, err.msg);
 				}
 				pthread_mutex_unlock(&e->tlock);
 			}
@@ -1448,8 +1476,17 @@ engine_get(struct engine *e, const char *mtorrent_path, const char *dest,
 	int		rc;
 
 	metainfo_init(&mi);
-	if (metainfo_load(mtorrent_path, &mi, err) != 0)
+	if (metainfo_load(mtorrent_path, &mi, err) != 0) {
+		/* As `mtorrent info` says it: FILE:LINE: problem. */
+		if (err != NULL && err->line != 0) {
+			char	msg[sizeof err->msg];
+
+			snprintf(msg, sizeof msg, "%s", err->msg);
+			mt_err_set(err, err->code, "%s:%u: %s", mtorrent_path,
+			    err->line, msg);
+		}
 		return (-1);
+	}
 	if (realpath(mtorrent_path, abs) == NULL)
 		strlcpy(abs, mtorrent_path, sizeof abs);
 	rc = engine_start_download(e, &mi, abs, dest, err);

@@ -58,6 +58,33 @@ storage_openat(int dirfd, const char *name, int flags, mode_t mode)
 	return (openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW, mode));
 }
 
+/*
+ * The part file's name for name into part; returns what snprintf()
+ * does.  A long name (up to 255 bytes) leaves no room for the prefix and
+ * suffix: its head is kept, cut on a UTF-8 boundary, with a digest of the
+ * whole name so that two long names never share a part file.
+ */
+static int
+storage_part_name(const char *name, char *part, size_t partlen)
+{
+	uint32_t	h = 2166136261U;	/* FNV-1a */
+	size_t		keep, i;
+	int		n;
+
+	n = snprintf(part, partlen, "%s%s%s", STORAGE_PART_PREFIX, name,
+	    STORAGE_PART_SUFFIX);
+	if (n < 0 || n <= NAME_MAX)
+		return (n);
+	for (i = 0; name[i] != '\0'; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619U;
+	keep = NAME_MAX - (sizeof STORAGE_PART_PREFIX - 1) -
+	    (sizeof STORAGE_PART_SUFFIX - 1) - 9;
+	while (keep > 0 && ((uint8_t)name[keep] & 0xc0) == 0x80)
+		keep--;
+	return (snprintf(part, partlen, "%s%.*s~%08x%s", STORAGE_PART_PREFIX,
+	    (int)keep, name, (unsigned)h, STORAGE_PART_SUFFIX));
+}
+
 /* Open dir, check name, write the part name into part. */
 static int
 storage_names(struct storage *st, const char *dir, const char *name,
@@ -69,8 +96,7 @@ storage_names(struct storage *st, const char *dir, const char *name,
 	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 	    strlen(name) >= sizeof st->name)
 		return (mt_err_set(err, MT_E_BADNAME, _("unsafe file name")));
-	n = snprintf(part, partlen, "%s%s%s", STORAGE_PART_PREFIX, name,
-	    STORAGE_PART_SUFFIX);
+	n = storage_part_name(name, part, partlen);
 	if (n < 0 || (size_t)n >= partlen)
 		return (mt_err_set(err, MT_E_BADNAME, _("file name too long")));
 	st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -249,8 +275,7 @@ storage_commit(struct storage *st, struct mt_err *err)
 		return (0);
 	if (storage_sync(st, err) != 0)
 		return (-1);
-	snprintf(part, sizeof part, "%s%s%s", STORAGE_PART_PREFIX, st->name,
-	    STORAGE_PART_SUFFIX);
+	(void)storage_part_name(st->name, part, sizeof part);
 #ifdef RENAME_NOREPLACE
 	r = renameat2(st->dirfd, part, st->dirfd, st->name, RENAME_NOREPLACE);
 	if (r == -1 && (errno == EINVAL || errno == ENOSYS)) {

@@ -513,16 +513,33 @@ tls_fpr_normalize(const char *in, char out[TLS_FPR_LEN + 1])
 static int
 tls_known_find(FILE *fp, const char *addr, char out[TLS_FPR_LEN + 1])
 {
-	char	line[512], *sp, *nl;
+	char		line[512], tmp[TLS_FPR_LEN + 1], *sp, *nl;
+	unsigned	n = 0;
 
 	while (fgets(line, sizeof line, fp) != NULL) {
+		n++;
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl = '\0';
-		if (line[0] == '#' || (sp = strchr(line, ' ')) == NULL)
+		if (line[0] == '#' || line[0] == '\0')
 			continue;
+		if ((sp = strchr(line, ' ')) == NULL) {
+			log_warn(_("known trackers: line %u is not \"ADDRESS "
+			    "FINGERPRINT\"; ignored"), n);
+			continue;
+		}
 		*sp++ = '\0';
-		if (strcmp(line, addr) == 0 && tls_fpr_normalize(sp, out) == 0)
+		if (tls_fpr_normalize(sp, tmp) != 0) {
+			/* A damaged pin must not turn into a new first use. */
+			if (strcmp(line, addr) == 0)
+				return (-1);
+			log_warn(_("known trackers: line %u has no valid "
+			    "fingerprint; ignored"), n);
+			continue;
+		}
+		if (strcmp(line, addr) == 0) {
+			memcpy(out, tmp, sizeof tmp);
 			return (1);
+		}
 	}
 	return (0);
 }
@@ -542,7 +559,7 @@ tls_pin_lookup(const char *known_path, const char *addr,
 		fclose(fp);
 	}
 	pthread_mutex_unlock(&tls_known_lock);
-	return (found ? 0 : -1);
+	return (found > 0 ? 0 : -1);
 }
 
 /* True if the file at fd is non-empty and does not end with a newline. */
@@ -585,6 +602,12 @@ tls_pin_check(const char *known_path, const char *addr, const char *expected,
 	if ((fp = fopen(known_path, "re")) != NULL) {
 		found = tls_known_find(fp, addr, want);
 		fclose(fp);
+	}
+	if (found < 0) {
+		pthread_mutex_unlock(&tls_known_lock);
+		return (mt_err_set(err, MT_E_TLS, _("the pin of %s in %s is "
+		    "damaged: refusing; fix or remove its line"), addr,
+		    known_path));
 	}
 	if (found) {
 		pthread_mutex_unlock(&tls_known_lock);

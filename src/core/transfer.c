@@ -1083,6 +1083,20 @@ session_run(struct session *s)
 		s->failed = 1;
 		goto out;
 	}
+	if (m.type == MSG_hello &&
+	    (m.hello.version < MSG_PROTO_VERSION_MIN ||
+	    m.hello.version > MSG_PROTO_VERSION)) {
+		mt_err_set(&err, MT_E_PROTO, "protocol version %llu not "
+		    "supported", (unsigned long long)m.hello.version);
+		s->failed = 1;
+		goto out;
+	}
+	if (m.type != MSG_hello && m.type != MSG_error) {
+		mt_err_set(&err, MT_E_PROTO, "%s instead of hello",
+		    message_name(m.type));
+		s->failed = 1;
+		goto out;
+	}
 	if (m.type == MSG_hello)
 		s->cancel_ok = m.hello.version >= MSG_PROTO_CANCEL;
 	if (m.type == MSG_hello &&
@@ -1226,6 +1240,10 @@ out:
 		p->retry_ms = now + 1000;
 	} else if (s->failed) {
 		p->fails++;
+		/* Once per failure spell: the log pane shows it. */
+		if (p->fails == 1 && !atomic_load(&e->stopping))
+			log_info("%s: peer %s failed: %s", t->mi.name, p->addr,
+			    err.code != MT_E_OK ? err.msg : "closed");
 		p->retry_ms = now + (1000ULL << (p->fails < 5 ? p->fails : 5));
 		if (p->sessions == 0 && p->known) {
 			picker_avail_bitfield(&t->pk, p->bits, -1);
@@ -1610,8 +1628,23 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 	unsigned	 k;
 	int		 sub, has, dead, rc;
 
+	/* The first frame is hello, of a version we speak. */
+	if (!u->hello && m->type != MSG_hello) {
+		(void)xfer_send_error(u->fd, MT_E_PROTO, "hello first");
+		return (mt_err_set(err, MT_E_PROTO, "%s before hello",
+		    message_name(m->type)));
+	}
 	switch (m->type) {
 	case MSG_hello:
+		if (u->hello || m->hello.version < MSG_PROTO_VERSION_MIN ||
+		    m->hello.version > MSG_PROTO_VERSION) {
+			(void)xfer_send_error(u->fd, MT_E_PROTO, u->hello ?
+			    "hello twice" : "protocol version not supported");
+			return (mt_err_set(err, MT_E_PROTO, "bad hello "
+			    "(version %llu)", (unsigned long long)
+			    m->hello.version));
+		}
+		u->hello = 1;
 		upconn_set_listen(u, m->hello.listen);
 		memset(&r, 0, sizeof r);
 		r.type = MSG_hello;

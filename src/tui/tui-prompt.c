@@ -33,6 +33,8 @@
 static void	prompt_load(struct tui_view *, const char *);
 static void	prompt_insert(struct tui_view *, const char *);
 static void	prompt_complete(struct tui_view *);
+static int	prompt_scan(const char *, char *, size_t, char *);
+static void	prompt_escape(const char *, char, char *, size_t);
 
 void
 tui_history_free(struct tui_history *h)
@@ -162,6 +164,73 @@ cand_cmp(const void *a, const void *b)
 }
 
 /*
+ * Read line as cmd_split() does (quotes open and close anywhere in a
+ * word; a backslash takes the next character as it is, except inside
+ * single quotes) up to its end.  out gets the last word, unquoted (empty
+ * if the line ends with a space); *quote the quote still open there, or
+ * 0; returns that word's index (0: the command).
+ */
+static int
+prompt_scan(const char *line, char *out, size_t outlen, char *quote)
+{
+	const char	*p;
+	size_t		 n = 0;
+	int		 words = 0, in_word = 0;
+	char		 q = '\0';
+
+	for (p = line; *p != '\0'; p++) {
+		if (q == '\0' && *p == ' ') {
+			in_word = 0;
+			continue;
+		}
+		if (!in_word) {
+			in_word = 1;
+			words++;
+			n = 0;
+		}
+		if (q == '\0' && (*p == '"' || *p == '\'')) {
+			q = *p;
+			continue;
+		}
+		if (q != '\0' && *p == q) {
+			q = '\0';
+			continue;
+		}
+		if (*p == '\\' && q != '\'' && p[1] != '\0')
+			p++;
+		if (n + 1 < outlen)
+			out[n++] = *p;
+	}
+	if (!in_word) {
+		n = 0;
+		words++;
+	}
+	if (outlen > 0)
+		out[n] = '\0';
+	*quote = q;
+	return (words - 1);
+}
+
+/*
+ * s as typed inside a word with quote open (0: none): unquoted, a
+ * backslash before space, quotes and backslash; in double quotes before
+ * '"' and backslash; in single quotes as it is.
+ */
+static void
+prompt_escape(const char *s, char quote, char *out, size_t outlen)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0' && n + 2 < outlen; s++) {
+		if ((quote == '\0' && strchr(" \"'\\", *s) != NULL) ||
+		    (quote == '"' && (*s == '"' || *s == '\\')))
+			out[n++] = '\\';
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+}
+
+/*
  * Complete the word before the cursor.  One match is inserted whole
  * (with a space after a file or command); several insert their common
  * prefix and are listed on the message line.
@@ -170,6 +239,8 @@ static void
 prompt_complete(struct tui_view *v)
 {
 	char			 before[CMD_LINE_MAX + 1], dir[CMD_LINE_MAX];
+	char			 uword[CMD_LINE_MAX + 1], quote;
+	int			 windex;
 	char			*cand[COMPLETE_MAX], *word, *slash, *base;
 	char			 path[CMD_LINE_MAX + 256];
 	const struct cmd_entry	*const *cep;
@@ -181,9 +252,10 @@ prompt_complete(struct tui_view *v)
 	struct stat		 st;
 
 	tui_prompt_text(v, v->prompt_cur, before, sizeof before);
-	word = strrchr(before, ' ');
-	word = word != NULL ? word + 1 : before;
-	first_word = strchr(before, ' ') == NULL;
+	/* The word before the cursor, as cmd_split() will read it. */
+	windex = prompt_scan(before, uword, sizeof uword, &quote);
+	first_word = windex == 0;
+	word = uword;
 	wlen = strlen(word);
 
 	if (first_word) {
@@ -204,11 +276,11 @@ prompt_complete(struct tui_view *v)
 		}
 	} else {
 		first_end = strchr(before, ' ');
-		if ((first_end - before == 3 &&
+		if (first_end != NULL && ((first_end - before == 3 &&
 		    strncmp(before, "get", 3) == 0) ||
 		    (first_end - before == 6 &&
-		    strncmp(before, "remove", 6) == 0))
-			mtorrent_only = strchr(first_end + 1, ' ') == NULL;
+		    strncmp(before, "remove", 6) == 0)))
+			mtorrent_only = windex == 1;
 		slash = strrchr(word, '/');
 		if (slash != NULL) {
 			snprintf(dir, sizeof dir, "%.*s",
@@ -256,15 +328,20 @@ prompt_complete(struct tui_view *v)
 		common = k;
 	}
 	if (common > wlen) {
-		char add[CMD_LINE_MAX];
+		char add[CMD_LINE_MAX], esc[2 * CMD_LINE_MAX];
 
 		snprintf(add, sizeof add, "%.*s", (int)(common - wlen),
 		    cand[0] + wlen);
-		prompt_insert(v, add);
+		prompt_escape(add, quote, esc, sizeof esc);
+		prompt_insert(v, esc);
 	}
 	if (ncand == 1) {
-		if (cand[0][strlen(cand[0]) - 1] != '/')
-			prompt_insert(v, " ");
+		if (cand[0][strlen(cand[0]) - 1] != '/') {
+			/* Close what the word opened, then the space. */
+			char	end[3] = { quote, ' ', '\0' };
+
+			prompt_insert(v, quote != '\0' ? end : " ");
+		}
 		v->msg[0] = '\0';
 	} else {
 		/* List the choices (their last path component). */
