@@ -71,6 +71,13 @@ must seed "share $T/data.bin data.mtorrent" 60
 # A name with a blank, and the suffix added for us.
 must seed "share \"$T/small name.txt\" small"
 [[ $LAST =~ ^ok\ share\ small\.mtorrent\ id= ]] || fail "share: $LAST"
+# Sharing the same file again keeps its .mtorrent; another file may not
+# take it over.
+must seed "share $T/data.bin data.mtorrent" 60
+cp "$T/seed/data.mtorrent" "$T/data.mtorrent.before"
+must_fail seed "share \"$T/small name.txt\" data.mtorrent" exists
+cmp "$T/seed/data.mtorrent" "$T/data.mtorrent.before" ||
+    fail "share replaced another file's .mtorrent"
 
 # Usage errors: exactly one line each, the stable code first.
 must_fail seed "frobnicate" usage
@@ -103,6 +110,10 @@ must leech "get $T/seed/data.mtorrent $T/leech/data.bin"
 must leech "get $T/seed/small.mtorrent $T/leech"
 must leech "wait 120" 130
 [ "$LAST" = "ok wait done=2 failed=0" ] || fail "wait: $LAST"
+# The same file again, elsewhere: refused, and nothing left behind.
+mkdir "$T/leech2"
+must_fail leech "get $T/seed/data.mtorrent $T/leech2" exists
+[ -z "$(ls -A "$T/leech2")" ] || fail "refused get left: $(ls -A "$T/leech2")"
 cmp "$T/data.bin" "$T/leech/data.bin" || fail "data.bin differs"
 cmp "$T/small name.txt" "$T/leech/small name.txt" ||
     fail "a directory DEST did not receive the file under its name"

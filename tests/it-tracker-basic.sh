@@ -123,5 +123,21 @@ trk_start a
 seeders_lacks a "$FID" 127.0.0.1:5001 || fail "state lost"
 req a metainfo "" "$FID" "" "" || fail "metainfo after restart"
 check_out '^name f1$'
+
+# SIGTERM while password requests are out: each gets an answer (a
+# session, or "shutting down"), never a closed connection.
+req a create_user vv pw || fail "create_user vv"
+lpids=
+for i in 1 2 3 4 5 6; do
+	"$CLIENT" -k "$T/known" "${ADDR[a]}" login vv pw >"$T/login.$i" 2>&1 &
+	lpids="$lpids $!"
+done
+sleep 0.3
 trk_stop a
+# shellcheck disable=SC2086
+wait $lpids
+for i in 1 2 3 4 5 6; do
+	grep -Eq '^(token |error busy tracker shutting down)' "$T/login.$i" ||
+	    fail "login $i unanswered at SIGTERM: $(cat "$T/login.$i")"
+done
 exit 0

@@ -82,6 +82,15 @@ tui_type p 'get onlyone.mtorrent'
 tui_keys p Enter
 tui_wait p '^error usage: get FILE\.mtorrent DEST' 10 ||
     fail "usage error not shown"
+# A password is never shown: masked while typed, hidden in the log.
+tui_keys p ':'
+tui_type p 'login alice s3cretpw'
+tui_wait p '^:login alice \*{8}' 5 || fail "password not masked in the prompt"
+tui_screen p | grep -q 's3cretpw' && fail "password shown while typed"
+tui_keys p Enter
+tui_wait p '> login alice \*\*\*' 10 || fail "login not echoed masked"
+tui_screen p | grep -q 's3cretpw' && fail "password shown in the log pane"
+grep -q 's3cretpw' "$TUI_TMP/p/log" && fail "password in the log file"
 # Typing a command without ':' says how.
 tui_keys p x
 tui_wait p '^Press : to type a command' 5 || fail "no hint for a stray key"

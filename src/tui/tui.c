@@ -215,8 +215,17 @@ take_snapshot(struct tui *t)
 		for (k = 0; k < t->nrates; k++)
 			if (strcmp(t->rate_ids[k], s.torrents[i].file_id) == 0)
 				old = t->rates[k];
-		rates[i] = tui_rate_smooth(old, (double)s.torrents[i].down_bps,
-		    dt, TUI_RATE_TAU_S);
+		/*
+		 * The average starts with the first byte: the seconds before
+		 * it (finding peers) would drag the ETA far past what the
+		 * rate beside it says.
+		 */
+		if (old < 0 && s.torrents[i].down_bps == 0)
+			rates[i] = -1;
+		else
+			rates[i] = tui_rate_smooth(old,
+			    (double)s.torrents[i].down_bps, dt,
+			    TUI_RATE_TAU_S);
 		memcpy(ids[i], s.torrents[i].file_id, 41);
 		if (sel_id[0] != '\0' &&
 		    strcmp(sel_id, s.torrents[i].file_id) == 0)
