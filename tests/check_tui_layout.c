@@ -210,6 +210,14 @@ START_TEST(test_fit_cases)
 	ck_assert_str_eq(out, "abcd\u2026");
 	tui_text_fit("abc", 5, 1, 1, out, sizeof out);
 	ck_assert_str_eq(out, "abc  ");
+	/* A long message loses its middle: the reason stays in view. */
+	ck_assert_int_eq(tui_text_fit_middle("error io: /tmp/aaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: No such file or directory", 40, 1,
+	    out, sizeof out), 40);
+	ck_assert_str_eq(out, "error io: /tm\u2026 No such file or directory");
+	ck_assert_int_eq(tui_text_fit_middle("short", 40, 1, out, sizeof out),
+	    5);
+	ck_assert_str_eq(out, "short");
 	/* Wide characters: two cells each, never split. */
 	ck_assert_int_eq(tui_text_width("\u65e5\u672c\u8a9e"), 6);
 	tui_text_fit("\u65e5\u672c\u8a9e", 4, 1, 1, out, sizeof out);

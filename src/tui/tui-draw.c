@@ -811,10 +811,15 @@ draw_prompt(struct tui_view *v)
 	if (v->busy && v->msg[0] == '\0')
 		put_fit(w, 0, 0, _("Running the command..."), cols, v->utf8, 1,
 		    A_DIM);
-	else if (v->msg[0] != '\0')
-		put_fit(w, 0, 0, v->msg, cols, v->utf8, 1, v->msg_error ?
+	else if (v->msg[0] != '\0') {
+		/* A long message keeps its end (the reason) in view. */
+		char	fit[TUI_MSG_MAX * 2];
+
+		tui_text_fit_middle(v->msg, cols, v->utf8, fit, sizeof fit);
+		put_fit(w, 0, 0, fit, cols, v->utf8, 1, v->msg_error ?
 		    view_attr(v, TUI_C_ERROR, A_BOLD) :
 		    view_attr(v, TUI_C_OK, A_NORMAL));
+	}
 }
 
 static void

@@ -256,6 +256,41 @@ tui_text_fit(const char *s, int width, int pad, int utf8, char *out,
 	return (used);
 }
 
+int
+tui_text_fit_middle(const char *s, int width, int utf8, char *out,
+    size_t outlen)
+{
+	mbstate_t	 ps;
+	size_t		 n = strlen(s), r, off;
+	wchar_t		 wc;
+	int		 w, total, used = 0, headw, tailw;
+	const char	*tail = s + n;
+
+	total = tui_text_width(s);
+	if (total <= width || width < 8)
+		return (tui_text_fit(s, width, 0, utf8, out, outlen));
+	headw = (width - 1) / 3;
+	tailw = width - 1 - headw;
+	/* The tail: from the first character after which tailw cells fit. */
+	memset(&ps, 0, sizeof ps);
+	while (n > 0) {
+		if (total - used <= tailw) {
+			tail = s + strlen(s) - n;
+			break;
+		}
+		r = text_next(s + strlen(s) - n, n, &ps, &wc, &w);
+		used += w;
+		n -= r;
+	}
+	/* The head with its ellipsis, then the tail (which fits). */
+	used = tui_text_fit(s, headw + 1, 0, utf8, out, outlen);
+	off = strlen(out);
+	if (off < outlen)
+		used += tui_text_fit(tail, tailw, 0, utf8, out + off,
+		    outlen - off);
+	return (used);
+}
+
 uint32_t
 tui_piece_cells(const uint8_t *pieces, const uint16_t *avail,
     uint32_t npieces, uint32_t ncells, struct tui_cell *out,

@@ -68,6 +68,15 @@ int	tui_text_fit(const char *s, int width, int pad, int utf8, char *out,
 	    size_t outlen);
 
 /*
+ * As tui_text_fit() without padding, but a text that does not fit loses
+ * its middle, not its end: about a third of width from its start, the
+ * ellipsis, then its end ("error io: /very/lo…: No such file or
+ * directory"), so that the reason after a long path stays readable.
+ */
+int	tui_text_fit_middle(const char *s, int width, int utf8, char *out,
+	    size_t outlen);
+
+/*
  * The piece map: cells summarise runs of per_cell consecutive pieces.
  */
 enum tui_cell_kind {
