@@ -153,11 +153,11 @@ batch_run(struct engine *e, const struct batch_options *o)
 	else
 		printf("ok ready listen=%s\n", engine_listen_addr(e));
 	fflush(stdout);
-	log_info("batch: ready on %s", engine_listen_addr(e));
+	log_info(_("batch: ready on %s"), engine_listen_addr(e));
 
 	while (!batch_stop && !ctx.quit) {
 		if (eof && o->exit_when_done && batch_finished(e, &failed)) {
-			log_info("batch: downloads finished (%zu failed)",
+			log_info(_("batch: downloads finished (%zu failed)"),
 			    failed);
 			status = failed > 0 ? 1 : 0;
 			break;
@@ -202,9 +202,12 @@ batch_run(struct engine *e, const struct batch_options *o)
 			if (len > 0 && !skipping)
 				batch_line(&ctx, buf, len);
 			len = 0;
-			log_info("batch: end of input%s", o->exit_when_done ?
-			    "; exiting when downloads finish" :
-			    "; seeding until SIGINT or SIGTERM");
+			if (o->exit_when_done)
+				log_info(_("batch: end of input; exiting when "
+				    "downloads finish"));
+			else
+				log_info(_("batch: end of input; seeding until "
+				    "SIGINT or SIGTERM"));
 			continue;
 		}
 		len += (size_t)n;
@@ -235,7 +238,7 @@ batch_run(struct engine *e, const struct batch_options *o)
 		}
 	}
 	if (batch_stop)
-		log_info("batch: stopping on a signal");
+		log_info(_("batch: stopping on a signal"));
 
 	batch_sigfd = -1;
 	close(sp[0]);

@@ -449,7 +449,7 @@ peer_cli_main(int argc, char **argv)
 			    err.msg);
 			goto out;
 		}
-		log_info("embedded tracker on %s, fingerprint %s",
+		log_info(_("embedded tracker on %s, fingerprint %s"),
 		    tracker_address(tracker), tracker_fingerprint(tracker));
 		/* The embedded tracker comes first, pinned to its own key. */
 		xasprintf(&embedded_pin, "%s#%s", tracker_address(tracker),
@@ -498,7 +498,7 @@ peer_cli_main(int argc, char **argv)
 		    PACKAGE, po.listen, err.msg);
 		goto out;
 	}
-	log_info("peer listening on %s, state in %s", engine_listen_addr(e),
+	log_info(_("peer listening on %s, state in %s"), engine_listen_addr(e),
 	    state_dir);
 	for (i = 0; i < po.ntrackers; i++) {
 		if (fprs[i] != NULL && engine_tracker(e) != NULL)

@@ -89,6 +89,8 @@ tui_wait p '^:login alice \*{8}' 5 || fail "password not masked in the prompt"
 tui_screen p | grep -q 's3cretpw' && fail "password shown while typed"
 tui_keys p Enter
 tui_wait p '> login alice \*\*\*' 10 || fail "login not echoed masked"
+# (No such user on this tracker: wait for that answer.)
+tui_wait p '^error auth' 15 || fail "login got no answer"
 tui_screen p | grep -q 's3cretpw' && fail "password shown in the log pane"
 grep -q 's3cretpw' "$TUI_TMP/p/log" && fail "password in the log file"
 # Typing a command without ':' says how.

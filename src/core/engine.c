@@ -194,7 +194,7 @@ torrent_trackers(struct engine *e, const struct metainfo *mi)
 		if (mi->trackers[i].fingerprint[0] != '\0')
 			tracker_client_add(tc, mi->trackers[i].addr,
 			    mi->trackers[i].fingerprint);
-	log_info("%s: using the .mtorrent's %u tracker(s), first %s",
+	log_info(_("%s: using the .mtorrent's %u tracker(s), first %s"),
 	    mi->name, mi->ntrackers, addrs[0]);
 	return (tc);
 }
@@ -424,8 +424,8 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 		resumed = t->pieces_resumed;
 		recovered = t->pieces_recovered;
 		pthread_mutex_unlock(&t->lock);
-		log_info("%s: complete (%u pieces fetched, %u bad, %u"
-		    " resumed, %u recovered)", t->mi.name, fetched, bad,
+		log_info(_("%s: complete (%u pieces fetched, %u bad, %u"
+		    " resumed, %u recovered)"), t->mi.name, fetched, bad,
 		    resumed, recovered);
 	}
 	engine_wake(e);
@@ -647,7 +647,7 @@ engine_house_main(void *arg)
 			pthread_mutex_lock(&t->lock);
 			if (t->state == TORRENT_ERROR && t->io_retry_ms != 0 &&
 			    now >= t->io_retry_ms) {
-				log_info("%s: retrying after: %s", t->mi.name,
+				log_info(_("%s: retrying after: %s"), t->mi.name,
 				    t->errmsg);
 				t->state = TORRENT_DOWNLOADING;
 				t->errmsg[0] = '\0';
@@ -670,8 +670,8 @@ engine_house_main(void *arg)
 			    t->pk.nhave > t->logged_have &&
 			    now >= t->logged_ms + ENGINE_PROGRESS_MS) {
 				if (t->logged_ms != 0)
-					log_info("%s: %u more pieces verified "
-					    "(%u/%u)", t->mi.name, t->pk.nhave -
+					log_info(_("%s: %u more pieces verified "
+					    "(%u/%u)"), t->mi.name, t->pk.nhave -
 					    t->logged_have, t->pk.nhave,
 					    t->mi.npieces);
 				t->logged_have = t->pk.nhave;
@@ -931,8 +931,8 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 		t->state = TORRENT_SEEDING;
 	}
 	t->dirty = 1;
-	log_info("resumed %s: %u/%u pieces (%u trusted, %u rechecked, %u"
-	    " good)", t->mi.name, t->pk.nhave, t->mi.npieces,
+	log_info(_("resumed %s: %u/%u pieces (%u trusted, %u rechecked, %u"
+	    " good)"), t->mi.name, t->pk.nhave, t->mi.npieces,
 	    t->pieces_resumed, t->pieces_rechecked, t->pieces_recovered);
 	goto add;
 error:
@@ -1030,7 +1030,7 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	    net_set_congestion(e->lfd, cc, err) != 0) {
 		if (cfg->congestion != NULL)
 			goto fail;
-		log_warn("%s; uploads use the system's", err->msg);
+		log_warn(_("%s; uploads use the system's"), err->msg);
 		mt_err_clear(err);	/* not a failure: the start goes on */
 		cc = "system";
 	}
@@ -1052,9 +1052,10 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	er.n = 0;
 	if (peerdb_load(e->db, engine_resume_row, &er, err) != 0)
 		goto fail;
-	if (er.n > 0)
-		log_info("resumed %u torrents (%s exit)", er.n,
-		    e->was_clean ? "clean" : "unclean");
+	if (er.n > 0 && e->was_clean)
+		log_info(_("resumed %u torrents (clean exit)"), er.n);
+	else if (er.n > 0)
+		log_info(_("resumed %u torrents (unclean exit)"), er.n);
 
 	if (pthread_create(&e->accept, NULL, transfer_accept_main, e) != 0)
 		fatal("pthread_create");
@@ -1063,8 +1064,8 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 	e->pool = pool_create(e->workers, "eng-work");
 	for (i = 0; i < e->workers; i++)
 		pool_submit(e->pool, transfer_worker, e);
-	log_info("peer engine listening on %s, %u workers, %u upload slots, "
-	    "congestion control %s", e->listen, e->workers, e->slots,
+	log_info(_("peer engine listening on %s, %u workers, %u upload slots, "
+	    "congestion control %s"), e->listen, e->workers, e->slots,
 	    e->congestion);
 	return (e);
 fail:
@@ -1332,7 +1333,7 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 		log_warn("%s: %s", mi.name, err->msg);
 	if (id_out != NULL)
 		strlcpy(id_out, mi.file_id_hex, 41);
-	log_info("sharing %s (%s, %u pieces)", abspath, mi.file_id_hex,
+	log_info(_("sharing %s (%s, %u pieces)"), abspath, mi.file_id_hex,
 	    mi.npieces);
 	metainfo_done(&mi);
 	buf_done(&text);
@@ -1462,7 +1463,7 @@ engine_start_download(struct engine *e, struct metainfo *mi,
 	}
 	if (peerdb_put(e->db, &r, err) != 0)
 		log_warn("%s: %s", t->mi.name, err->msg);
-	log_info("downloading %s to %s/%s (%u pieces)", t->mi.file_id_hex,
+	log_info(_("downloading %s to %s/%s (%u pieces)"), t->mi.file_id_hex,
 	    dir, name, t->mi.npieces);
 	return (0);
 }
@@ -1621,7 +1622,7 @@ engine_remove(struct engine *e, const char *what, struct mt_err *err)
 	if (*t->mtorrent != '\0' && unlink(t->mtorrent) != 0 &&
 	    errno != ENOENT)
 		log_warn("remove %s: %s", t->mtorrent, strerror(errno));
-	log_info("removed %s", t->mi.name);
+	log_info(_("removed %s"), t->mi.name);
 	torrent_unref(e, t);	/* ours */
 	torrent_unref(e, t);	/* the list's */
 	return (0);

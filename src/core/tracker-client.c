@@ -257,7 +257,7 @@ tracker_client_call(struct tracker_client *tc, const union message *req,
 				}
 				return (0);
 			}
-			log_info("tracker %s did not answer: %s", ent->addr,
+			log_info(_("tracker %s did not answer: %s"), ent->addr,
 			    e.msg);
 			if (e.code == MT_E_TLS) {
 				tls_failed = 1;

@@ -37,6 +37,7 @@
 #include "engine-int.h"
 #include "error.h"
 #include "hash.h"
+#include "i18n.h"
 #include "log.h"
 #include "message.h"
 #include "picker.h"
@@ -917,9 +918,14 @@ session_piece(struct session *s, struct mt_err *err)
 			p->known = 0;
 		}
 		pthread_mutex_unlock(&t->lock);
-		log_warn("%s: piece %u from %s failed its hash (strike %u)%s",
-		    t->mi.name, index, p->addr, strikes,
-		    banned ? ", banned" : "");
+		if (banned)
+			log_warn(_("%s: piece %u from %s failed its hash "
+			    "(strike %u), banned"), t->mi.name, index, p->addr,
+			    strikes);
+		else
+			log_warn(_("%s: piece %u from %s failed its hash "
+			    "(strike %u)"), t->mi.name, index, p->addr,
+			    strikes);
 		engine_changed(e);
 		if (banned)
 			return (mt_err_set(err, MT_E_CORRUPT, "banned"));
@@ -1242,7 +1248,7 @@ out:
 		p->fails++;
 		/* Once per failure spell: the log pane shows it. */
 		if (p->fails == 1 && !atomic_load(&e->stopping))
-			log_info("%s: peer %s failed: %s", t->mi.name, p->addr,
+			log_info(_("%s: peer %s failed: %s"), t->mi.name, p->addr,
 			    err.code != MT_E_OK ? err.msg : "closed");
 		p->retry_ms = now + (1000ULL << (p->fails < 5 ? p->fails : 5));
 		if (p->sessions == 0 && p->known) {
@@ -2168,7 +2174,7 @@ transfer_offer_refill(struct engine *e, struct torrent *t)
 	done = t->nunsent == 0;
 	if (done) {
 		t->superseed = 0;
-		log_info("%s: every piece sent once; initial seeding done",
+		log_info(_("%s: every piece sent once; initial seeding done"),
 		    t->mi.name);
 	}
 	if (done)
