@@ -64,7 +64,10 @@ int
 main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
-	bindtextdomain(PACKAGE, LOCALEDIR);
+	/* MTORRENT_LOCALEDIR: catalogues of a build not installed yet. */
+	bindtextdomain(PACKAGE, getenv("MTORRENT_LOCALEDIR") != NULL &&
+	    *getenv("MTORRENT_LOCALEDIR") != '\0' ?
+	    getenv("MTORRENT_LOCALEDIR") : LOCALEDIR);
 	textdomain(PACKAGE);
 	log_set_thread_name("main");
 

@@ -464,9 +464,8 @@ peer_cli_main(int argc, char **argv)
 
 	strlcpy(cfg.listen, po.listen, sizeof cfg.listen);
 	/*
-	 * The engine takes plain HOST:PORT; the pins ("#FPR") are handed to
-	 * its tracker client right after start (tracker_client_add() sets
-	 * the pin of a known address).
+	 * The engine takes plain HOST:PORT and each pin ("#FPR") apart, in
+	 * force before its first connection to any tracker.
 	 */
 	for (i = 0; i < po.ntrackers; i++) {
 		char	*hash;
@@ -478,6 +477,7 @@ peer_cli_main(int argc, char **argv)
 		} else
 			fprs[i] = NULL;
 		cfg.trackers[i] = addrs[i];
+		cfg.tracker_fprs[i] = fprs[i];
 		naddrs++;
 	}
 	cfg.ntrackers = po.ntrackers;
@@ -500,11 +500,6 @@ peer_cli_main(int argc, char **argv)
 	}
 	log_info(_("peer listening on %s, state in %s"), engine_listen_addr(e),
 	    state_dir);
-	for (i = 0; i < po.ntrackers; i++) {
-		if (fprs[i] != NULL && engine_tracker(e) != NULL)
-			tracker_client_add(engine_tracker(e), addrs[i],
-			    fprs[i]);
-	}
 
 	if (po.batch) {
 		memset(&bo, 0, sizeof bo);

@@ -133,7 +133,7 @@ tracker_cli_main(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof cfg);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "l:p:f:s:d:L:vq", longopts,
+	while ((ch = getopt_long(argc, argv, "l:p:f:s:d:L:vqh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':

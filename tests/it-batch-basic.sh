@@ -145,5 +145,12 @@ wait "$pid"
 rc=$?
 [ $rc -eq 0 ] || fail "quit: exit status $rc"
 PEER_PID[leech]=
+
+# remove deletes the .mtorrent it is given (here a second one of the
+# same file), not the one the file was first shared as.
+must seed "share $T/data.bin again.mtorrent" 60
+must seed "remove again.mtorrent"
+[ -e "$T/seed/again.mtorrent" ] && fail "remove kept the .mtorrent it named"
+[ -e "$T/seed/data.mtorrent" ] || fail "remove deleted another .mtorrent"
 peer_stop seed
 it_done

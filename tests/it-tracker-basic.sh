@@ -37,6 +37,18 @@ printf '%s %064d\n' "${ADDR[a]}" 1 >"$T/known2"
 OUT=$("$CLIENT" -k "$T/known2" "${ADDR[a]}" ping)
 [ $? -eq 3 ] || fail "changed certificate accepted"
 check_out '^fail tls '
+# A peer given a wrong pin (-t ADDR#FPR) for a tracker that is already up
+# refuses it from its first connection, and learns nothing from it; the
+# fingerprint as the tracker prints it (SHA256:...) is accepted.
+OUT=$(printf 'create_user pinned pw\n' | timeout 30 "$MTORRENT" --batch \
+    --exit-when-done -s "$T/pin1" -l 127.0.0.1:0 \
+    -t "${ADDR[a]}#$(printf '%064d' 7)" 2>/dev/null)
+check_out '^error tls: '
+[ -s "$T/pin1/known_trackers" ] && fail "a refused tracker was pinned"
+OUT=$(printf 'create_user pinned pw\n' | timeout 30 "$MTORRENT" --batch \
+    --exit-when-done -s "$T/pin2" -l 127.0.0.1:0 \
+    -t "${ADDR[a]}#SHA256:${FPR[a]}" 2>/dev/null)
+check_out '^ok create_user pinned'
 
 # share / seeders / seeder_remove / metainfo.
 mkfile basic 3

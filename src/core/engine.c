@@ -1045,6 +1045,11 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 		e->tc = tracker_client_create(addrs, e->ntrackers, known,
 		    e->node_id, e->listen);
 		free(known);
+		/* Pins first: no thread has talked to a tracker yet. */
+		for (i = 0; i < e->ntrackers; i++)
+			if (cfg->tracker_fprs[i] != NULL)
+				tracker_client_add(e->tc, e->trackers[i],
+				    cfg->tracker_fprs[i]);
 	}
 
 	/* Resume before serving, so requests see the verified pieces. */
@@ -1240,6 +1245,7 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	uint64_t		 size;
 	int64_t			 mtime;
 	uint32_t		 n, i;
+	int			 created = 0;
 
 	metainfo_init(&mi);
 	buf_init(&text, METAINFO_TEXT_MAX);
@@ -1266,10 +1272,17 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	if (metainfo_finish(&mi, err) != 0 ||
 	    metainfo_write(&mi, &text, err) != 0)
 		goto fail;
-	if (mtorrent_out != NULL && *mtorrent_out != '\0' &&
-	    (engine_mtorrent_taken(&mi, mtorrent_out, err) ||
-	    metainfo_save(&mi, mtorrent_out, err) != 0))
-		goto fail;
+	if (mtorrent_out != NULL && *mtorrent_out != '\0') {
+		struct stat	sb;
+
+		if (engine_mtorrent_taken(&mi, mtorrent_out, err))
+			goto fail;
+		created = lstat(mtorrent_out, &sb) != 0;
+		if (metainfo_save(&mi, mtorrent_out, err) != 0) {
+			created = 0;
+			goto fail;
+		}
+	}
 
 	t = torrent_create(e, &mi, (const char *)buf_head(&text),
 	    buf_used(&text));
@@ -1339,6 +1352,9 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	buf_done(&text);
 	return (0);
 fail:
+	/* A share that failed (say, refused by the tracker) leaves nothing. */
+	if (created)
+		(void)unlink(mtorrent_out);
 	torrent_free(t);
 	metainfo_done(&mi);
 	buf_done(&text);
@@ -1581,6 +1597,7 @@ engine_remove(struct engine *e, const char *what, struct mt_err *err)
 	union message	 req, rep;
 	struct mt_err	 terr;
 	char		 abs[4096], id[41] = "", token[256];
+	const char	*gone;
 
 	if (realpath(what, abs) == NULL)
 		strlcpy(abs, what, sizeof abs);
@@ -1619,9 +1636,13 @@ engine_remove(struct engine *e, const char *what, struct mt_err *err)
 	pthread_mutex_unlock(&e->tlock);
 	if (peerdb_delete(e->db, t->mi.file_id_hex, &terr) != 0)
 		log_warn("remove %s: %s", t->mi.name, terr.msg);
-	if (*t->mtorrent != '\0' && unlink(t->mtorrent) != 0 &&
-	    errno != ENOENT)
-		log_warn("remove %s: %s", t->mtorrent, strerror(errno));
+	/*
+	 * The .mtorrent that goes is the one the user named (it describes
+	 * this file); named by its id, the one it was shared or fetched as.
+	 */
+	gone = id[0] != '\0' ? abs : t->mtorrent;
+	if (*gone != '\0' && unlink(gone) != 0 && errno != ENOENT)
+		log_warn("remove %s: %s", gone, strerror(errno));
 	log_info(_("removed %s"), t->mi.name);
 	torrent_unref(e, t);	/* ours */
 	torrent_unref(e, t);	/* the list's */

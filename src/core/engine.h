@@ -36,6 +36,9 @@ union message;
 struct engine_config {
 	char		 listen[64];		/* HOST:PORT; port 0 = any */
 	const char	*trackers[ENGINE_TRACKERS_MAX];
+	/* Each tracker's pinned fingerprint (hex or SHA256:hex), or NULL:
+	 * in force before the first connection. */
+	const char	*tracker_fprs[ENGINE_TRACKERS_MAX];
 	size_t		 ntrackers;
 	const char	*state_dir;		/* db, known trackers, logs */
 	unsigned	 workers;		/* 0 = ENGINE_DEFAULT_WORKERS */
