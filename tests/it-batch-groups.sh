@@ -67,10 +67,19 @@ esac
 grep -q 'pw-\(alice\|bob\|carol\)-1' "$T"/*/out "$T"/*/err &&
     fail "a password was echoed or logged"
 
-# logout, then the session is gone.
+# The session outlives a restart (a restarted peer still announces its
+# group files) ...
+peer_stop carol
+peer_restart carol
+must carol "create_group g-carol"
+
+# logout, then the session is gone, also after a restart.
 must bob "logout"
 must_fail bob "list_files g1" auth
 must_fail bob "logout" auth
+peer_stop bob
+peer_restart bob
+must_fail bob "list_files g1" auth
 
 must alice "stop_share g1 report.bin"
 for p in carol bob alice; do

@@ -175,10 +175,19 @@ cmd_show_torrent(struct cmd_ctx *ctx, const struct snapshot_torrent *t)
 		pct = 100;
 	else
 		pct = (unsigned)((uint64_t)t->have * 100 / t->npieces);
+	/* Peers, not connections: one both ways counts once. */
 	for (i = 0; i < t->npeers; i++) {
-		if (t->peers[i].state == SNAP_PEER_CONNECTED ||
-		    t->peers[i].state == SNAP_PEER_CHOKED)
-			npeers++;
+		size_t	k;
+
+		if (t->peers[i].state != SNAP_PEER_CONNECTED &&
+		    t->peers[i].state != SNAP_PEER_CHOKED)
+			continue;
+		for (k = 0; k < i; k++)
+			if ((t->peers[k].state == SNAP_PEER_CONNECTED ||
+			    t->peers[k].state == SNAP_PEER_CHOKED) &&
+			    strcmp(t->peers[k].addr, t->peers[i].addr) == 0)
+				break;
+		npeers += k == i;
 	}
 	extra[0] = '\0';
 	if (t->group[0] != '\0') {

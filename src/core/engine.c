@@ -695,6 +695,12 @@ engine_house_main(void *arg)
 					pthread_mutex_unlock(&t->lock);
 				} else {
 					/* Refused or unreachable: back off. */
+					if (t->add_backoff_ms == 0 &&
+					    (err.code == MT_E_AUTH ||
+					    err.code == MT_E_DENIED))
+						log_warn(_("%s: the tracker does "
+						    "not list us as a seeder: %s"),
+						    t->mi.name, err.msg);
 					t->add_backoff_ms = t->add_backoff_ms ?
 					    t->add_backoff_ms * 2 : 1000;
 					if (t->add_backoff_ms >
@@ -813,7 +819,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	struct metainfo		 mi;
 	struct torrent		*t;
 	struct mt_err		 err;
-	uint8_t			*buf, *data = NULL;
+	uint8_t			*buf, *data = NULL, *checked;
 	uint64_t		 size;
 	int64_t			 mtime;
 	uint32_t		 i;
@@ -852,6 +858,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	}
 
 	buf = xmalloc(t->mi.piece_size ? t->mi.piece_size : 1);
+	checked = xcalloc(PICKER_BITFIELD_LEN(t->mi.npieces) + 1, 1);
 	trust = 0;
 	if (storage_stat(&t->st, &size, &mtime, &err) == 0 &&
 	    r->bitslen == PICKER_BITFIELD_LEN(t->mi.npieces)) {
@@ -875,6 +882,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 			t->pieces_resumed++;
 		} else if (rec || check_all) {
 			t->pieces_rechecked++;
+			picker_bit_set(checked, i);
 			if (engine_verify_piece(t, i, buf)) {
 				picker_set_have(&t->pk, i);
 				t->pieces_recovered++;
@@ -887,13 +895,13 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 		if (storage_data_pieces(&t->st, t->mi.piece_size,
 		    t->mi.npieces, data, &err) == 0) {
 			for (i = 0; i < t->mi.npieces; i++) {
-				/* A recorded piece was checked above. */
+				/* Each piece is hashed once at most. */
 				if (!picker_bit(data, i) ||
 				    picker_has(&t->pk, i) ||
-				    (r->bits != NULL && i / 8 < r->bitslen &&
-				    picker_bit(r->bits, i)))
+				    picker_bit(checked, i))
 					continue;
 				t->pieces_rechecked++;
+				picker_bit_set(checked, i);
 				if (engine_verify_piece(t, i, buf)) {
 					picker_set_have(&t->pk, i);
 					t->pieces_recovered++;
@@ -909,7 +917,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	 */
 	if (t->state == TORRENT_SEEDING && !picker_complete(&t->pk)) {
 		for (i = 0; i < t->mi.npieces; i++) {
-			if (picker_has(&t->pk, i))
+			if (picker_has(&t->pk, i) || picker_bit(checked, i))
 				continue;
 			t->pieces_rechecked++;
 			if (engine_verify_piece(t, i, buf)) {
@@ -919,6 +927,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 		}
 	}
 	free(buf);
+	free(checked);
 	if (t->state == TORRENT_SEEDING && !picker_complete(&t->pk)) {
 		mt_err_set(&err, MT_E_CORRUPT, _("%s: data changed on disk"),
 		    t->st.path);
@@ -1014,6 +1023,11 @@ engine_start(const struct engine_config *cfg, struct mt_err *err)
 		if (peerdb_state_set(e->db, "node_id", e->node_id, err) != 0)
 			goto fail;
 	}
+	/* The session of the last run, if any (engine_set_session()). */
+	if (peerdb_state_get(e->db, "session_user", e->user,
+	    sizeof e->user) != 0 || peerdb_state_get(e->db, "session_token",
+	    e->token, sizeof e->token) != 0)
+		e->user[0] = e->token[0] = '\0';
 
 	strlcpy(addr, cfg->listen[0] != '\0' ? cfg->listen :
 	    "127.0.0.1:6881", sizeof addr);
@@ -1192,10 +1206,21 @@ engine_tracker(struct engine *e)
 void
 engine_set_session(struct engine *e, const char *user, const char *token)
 {
+	struct mt_err	err;
+
 	pthread_mutex_lock(&e->lock);
 	strlcpy(e->user, user != NULL ? user : "", sizeof e->user);
 	strlcpy(e->token, token != NULL ? token : "", sizeof e->token);
 	pthread_mutex_unlock(&e->lock);
+	/*
+	 * Kept across restarts (the state directory is private), so that a
+	 * restarted peer still announces its group files; logout clears it.
+	 */
+	if (e->db != NULL && (peerdb_state_set(e->db, "session_user",
+	    user != NULL ? user : "", &err) != 0 ||
+	    peerdb_state_set(e->db, "session_token", token != NULL ? token :
+	    "", &err) != 0))
+		log_warn("state db: session: %s", err.msg);
 	engine_changed(e);
 }
 

@@ -14,11 +14,13 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compat.h"
 #include "error.h"
@@ -59,6 +61,7 @@ peerdb_open(const char *state_dir, int *was_clean, struct mt_err *err)
 {
 	struct peerdb	*db;
 	char		*path, flag[8];
+	int		 fd;
 
 	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
 		mt_err_set(err, MT_E_IO, _("%s: %s"), state_dir,
@@ -68,6 +71,9 @@ peerdb_open(const char *state_dir, int *was_clean, struct mt_err *err)
 	db = xcalloc(1, sizeof *db);
 	pthread_mutex_init(&db->lock, NULL);
 	xasprintf(&path, "%s/peer.db", state_dir);
+	/* It holds the session token: private, whatever the umask. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) != -1)
+		close(fd);
 	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		mt_err_set(err, MT_E_DB, _("%s: %s"), path,

@@ -100,7 +100,9 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 			if (u->subs[k] != t)
 				continue;
 			sp = &st->peers[st->npeers++];
-			strlcpy(sp->addr, u->addr, sizeof sp->addr);
+			/* Where it listens, if it said: one name per peer. */
+			strlcpy(sp->addr, u->listen[0] != '\0' ? u->listen :
+			    u->addr, sizeof sp->addr);
 			sp->up_bps = rate_get(&u->up, now);
 			sp->state = SNAP_PEER_CONNECTED;
 			sp->incoming = 1;
