@@ -159,7 +159,7 @@ tui_view_log_add(struct tui_view *v, const char *line)
 void
 tui_view_clamp(struct tui_view *v)
 {
-	size_t	n = v->snap != NULL ? v->snap->ntorrents : 0;
+	size_t	n = v->snap != NULL ? v->snap->ntorrents : 0, shown;
 
 	if (n == 0)
 		v->sel = 0;
@@ -167,8 +167,10 @@ tui_view_clamp(struct tui_view *v)
 		v->sel = n - 1;
 	if (v->queue_top > v->sel)
 		v->queue_top = v->sel;
-	if (v->log_back >= v->nlog)
-		v->log_back = v->nlog > 0 ? v->nlog - 1 : 0;
+	/* Scrolled back at most until the oldest line is at the top. */
+	shown = v->layout.log.h > 1 ? (size_t)v->layout.log.h - 1 : 1;
+	if (v->log_back + shown > v->nlog)
+		v->log_back = v->nlog > shown ? v->nlog - shown : 0;
 }
 
 /* Write s at y, x fitted into width cells, padded, with attribute a. */
