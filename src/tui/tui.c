@@ -497,7 +497,7 @@ static void
 help_build(struct tui *t)
 {
 	const struct cmd_entry	*const *cep;
-	char			 col[256], line[1024], desc[512];
+	char			 col[256], line[1024], desc[512], *p;
 	size_t			 i, n = 0, max = 64;
 
 	t->help = xcalloc(max, sizeof *t->help);
@@ -527,11 +527,37 @@ help_build(struct tui *t)
 		    (*cep)->flags & CMD_DESTRUCTIVE ? _(" (asks first)") : "");
 		/* A long entry takes two lines rather than being cut. */
 		if (tui_text_width(_((*cep)->usage)) > 36 ||
-		    39 + tui_text_width(desc) > 78) {
+		    39 + tui_text_width(desc) > 72) {
 			snprintf(line, sizeof line, "  %s", _((*cep)->usage));
 			HELP_ADD(line);
-			snprintf(line, sizeof line, "      %s", desc);
-			HELP_ADD(line);
+			/* The description in lines that fit 80 columns. */
+			for (p = desc; *p != '\0';) {
+				size_t	len = 0, fit = 0;
+
+				while (p[len] != '\0') {
+					size_t	 w = len;
+					char	 save;
+					int	 cw;
+
+					while (p[w] != '\0' && p[w] != ' ')
+						w++;
+					save = p[w];
+					p[w] = '\0';
+					cw = tui_text_width(p);
+					p[w] = save;
+					if (cw > 66 && fit > 0)
+						break;
+					fit = len = w;
+					if (p[len] == ' ')
+						len++;
+				}
+				snprintf(line, sizeof line, "      %.*s", (int)fit,
+				    p);
+				HELP_ADD(line);
+				p += fit;
+				while (*p == ' ')
+					p++;
+			}
 			continue;
 		}
 		tui_text_fit(_((*cep)->usage), 36, 1, t->v.utf8, col,
