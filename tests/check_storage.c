@@ -79,6 +79,43 @@ START_TEST(test_part_and_commit)
 }
 END_TEST
 
+/*
+ * A name of up to 255 bytes (the limit of .mtorrent names) leaves no room
+ * for the part file's dot and suffix: its part name is shortened, stays
+ * the same across opens (resume), and the commit still gives the file its
+ * whole name.  Two long names with the same head get two part files.
+ */
+START_TEST(test_long_name)
+{
+	struct storage	st, st2;
+	struct mt_err	err;
+	char		name[256], name2[256];
+	uint8_t		b = 'z';
+	int		created;
+
+	memset(name, 'n', 250);
+	name[250] = '\0';
+	memcpy(name2, name, sizeof name);
+	name2[249] = 'm';
+	ck_assert_int_eq(storage_open_part(&st, dir, name, 100, &created,
+	    &err), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(storage_write(&st, 10, &b, 1, &err), 0);
+	storage_close(&st);
+	ck_assert_int_eq(storage_open_part(&st, dir, name, 100, &created,
+	    &err), 0);
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(storage_open_part(&st2, dir, name2, 100, &created,
+	    &err), 0);
+	ck_assert_int_eq(created, 1);
+	storage_close(&st2);
+	ck_assert_int_eq(storage_commit(&st, &err), 0);
+	storage_set_committed(&st);
+	ck_assert(exists(name));
+	storage_close(&st);
+}
+END_TEST
+
 START_TEST(test_reopen_part)
 {
 	struct storage	st;
@@ -171,6 +208,7 @@ storage_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_part_and_commit);
 	tcase_add_test(tc, test_reopen_part);
+	tcase_add_test(tc, test_long_name);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("safety");
 	tcase_add_checked_fixture(tc, setup, teardown);
