@@ -487,7 +487,7 @@ ts_handle_create_user(struct tracker_store *ts, const union message *m,
 	OPENSSL_cleanse(hash, sizeof hash);
 	if (rc != 0)
 		return (ts_reply_error(out, &err));
-	log_info("tracker: user %s created", c->user);
+	log_info(_("tracker: user %s created"), c->user);
 	return (ts_reply_ok(out, ""));
 }
 
@@ -567,7 +567,7 @@ ts_handle_login(struct tracker_store *ts, const union message *m,
 		ts_throttle_fail(ts->fail_user, l->user, r->now_ms);
 		ts_throttle_fail(ts->fail_addr, r->client_ip, r->now_ms);
 		pthread_mutex_unlock(&ts->lock);
-		log_info("tracker: failed login for %s from %s", l->user,
+		log_info(_("tracker: failed login for %s from %s"), l->user,
 		    r->client_ip[0] ? r->client_ip : "?");
 		mt_err_set(&err, MT_E_AUTH, "%s", _(TS_LOGIN_FAILED));
 		return (ts_reply_error(out, &err));
@@ -604,7 +604,7 @@ ts_handle_login(struct tracker_store *ts, const union message *m,
 	pthread_mutex_unlock(&ts->lock);
 	if (rc != 0)
 		return (ts_reply_error(out, &err));
-	log_info("tracker: %s logged in from %s", l->user,
+	log_info(_("tracker: %s logged in from %s"), l->user,
 	    r->client_ip[0] ? r->client_ip : "?");
 	memset(&reply, 0, sizeof reply);
 	reply.type = MSG_login_reply;
@@ -763,7 +763,7 @@ ts_handle_account(struct tracker_store *ts, const union message *m,
 		    ts_event(ts, r->now_ms, "logout", args, 1, &err) != 0 ||
 		    ts_commit(ts, &err) != 0)
 			return (ts_reply_error(out, &err));
-		log_info("tracker: %s logged out", u.name);
+		log_info(_("tracker: %s logged out"), u.name);
 		return (ts_reply_ok(out, ""));
 	case MSG_create_group:
 		if (ts_group_inc(ts, grp, inc, &err) == 0) {
@@ -783,7 +783,7 @@ ts_handle_account(struct tracker_store *ts, const union message *m,
 		    ts_event(ts, r->now_ms, "group", args, 3, &err) != 0 ||
 		    ts_commit(ts, &err) != 0)
 			return (ts_reply_error(out, &err));
-		log_info("tracker: group %s created by %s", grp, u.name);
+		log_info(_("tracker: group %s created by %s"), grp, u.name);
 		return (ts_reply_ok(out, ""));
 	case MSG_join_group:
 		if (state == TS_M_OWNER)

@@ -213,8 +213,8 @@ tracker_sync_authorise(struct tracker *t, const char *fpr,
 			continue;
 		if (tls_pin_check(t->pins_path, t->partners[i].addr, NULL, fpr,
 		    NULL) == 0) {
-			log_info("partner %s pinned on first contact: "
-			    "SHA256:%s", t->partners[i].addr, fpr);
+			log_info(_("partner %s pinned on first contact: "
+			    "SHA256:%s"), t->partners[i].addr, fpr);
 			return (1);
 		}
 	}
@@ -300,14 +300,14 @@ sync_link_main(void *arg)
 	tracker_block_signals();
 	if (!l->outgoing) {
 		log_set_thread_name("sync-in");
-		log_info("partner link from %s (%s) up", l->peer_ip,
+		log_info(_("partner link from %s (%s) up"), l->peer_ip,
 		    l->peer_id);
 		c = l->conn;
 		l->conn = NULL;
 		sync_session(l, c);
 		rpc_free(c);
 		tracker_conn_release(t, l->peer_ip);
-		log_info("partner link from %s down", l->peer_ip);
+		log_info(_("partner link from %s down"), l->peer_ip);
 		atomic_store(&l->done, 1);
 		return (NULL);
 	}
@@ -334,20 +334,20 @@ sync_link_main(void *arg)
 			c = NULL;
 			logged = 1;
 		} else if (c == NULL && !logged) {
-			log_info("partner %s unreachable (%s); retrying",
+			log_info(_("partner %s unreachable (%s); retrying"),
 			    p->addr, err.msg);
 			logged = 1;
 		}
 		if (c != NULL) {
 			sync_link_set_up(l, h.node_id, 1);
-			log_info("partner link to %s (%s) up", p->addr,
+			log_info(_("partner link to %s (%s) up"), p->addr,
 			    h.node_id);
 			backoff = SYNC_BACKOFF_MIN_MS;
 			logged = 0;
 			sync_session(l, c);
 			sync_link_set_up(l, NULL, 0);
 			rpc_free(c);
-			log_info("partner link to %s down", p->addr);
+			log_info(_("partner link to %s down"), p->addr);
 		}
 		if (sync_sleep(t, backoff))
 			break;
@@ -576,7 +576,7 @@ sync_session(struct sync_link *l, struct rpc_conn *c)
 	rc = 0;
 out:
 	if (rc != 0 && !atomic_load(&t->stopping))
-		log_info("partner %s: link ended: %s", peer->id, err.msg);
+		log_info(_("partner %s: link ended: %s"), peer->id, err.msg);
 	buf_done(&ev);
 	free(peer);
 	return (rc);

@@ -1273,8 +1273,8 @@ tracker_start(const struct tracker_config *cfg, struct mt_err *err)
 	if (tracker_sync_start(t, err) != 0)
 		fatalx("cannot start partner links");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	log_info("tracker %s listening on %s, fingerprint SHA256:%s, "
-	    "%u workers, %zu partners", t->node_id, t->listen_addr,
+	log_info(_("tracker %s listening on %s, fingerprint SHA256:%s, "
+	    "%u workers, %zu partners"), t->node_id, t->listen_addr,
 	    tls_identity_fingerprint(t->id), t->nworkers, t->npartners);
 	return (t);
 
@@ -1304,7 +1304,7 @@ tracker_stop(struct tracker *t)
 
 	if (t == NULL)
 		return;
-	log_info("tracker stopping");
+	log_info(_("tracker stopping"));
 	atomic_store(&t->stopping, 1);
 	if (write(t->stop_pipe[1], "x", 1) == -1)
 		log_warn("stop pipe: %s", strerror(errno));
@@ -1326,6 +1326,6 @@ tracker_stop(struct tracker *t)
 	}
 	pthread_join(t->house, NULL);
 	tracker_sync_stop(t);
-	log_info("tracker stopped");
+	log_info(_("tracker stopped"));
 	tracker_free(t);
 }
