@@ -67,6 +67,16 @@ tracker_cli_usage(FILE *fp)
 	    "2 usage error.\n"), TRACKER_DEFAULT_PORT);
 }
 
+/* After a usage error: where to read more; returns the exit status. */
+static int
+tracker_cli_try(void)
+{
+	fputc('\n', stderr);
+	fprintf(stderr, _("Try '%s --tracker --help' for more information.\n"),
+	    PACKAGE);
+	return (2);
+}
+
 static void
 tracker_cli_signal(int sig)
 {
@@ -132,8 +142,9 @@ tracker_cli_main(int argc, char **argv)
 	int			 ch, level = LOG_LEVEL_INFO;
 
 	memset(&cfg, 0, sizeof cfg);
+	opterr = 0;	/* our own messages, as the peer's */
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "l:p:f:s:d:L:vqh", longopts,
+	while ((ch = getopt_long(argc, argv, ":l:p:f:s:d:L:vqh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -198,9 +209,24 @@ tracker_cli_main(int argc, char **argv)
 			else
 				cfg.nworkers = (unsigned)v;
 			break;
+		case ':':
+			fprintf(stderr, "%s: ", PACKAGE);
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				fprintf(stderr, _("option requires an "
+				    "argument: %s"), argv[optind - 1]);
+			else
+				fprintf(stderr, _("option requires an "
+				    "argument: -%c"), optopt);
+			return (tracker_cli_try());
 		default:
-			tracker_cli_usage(stderr);
-			return (2);
+			fprintf(stderr, "%s: ", PACKAGE);
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				fprintf(stderr, _("unknown option: %s"),
+				    argv[optind - 1]);
+			else
+				fprintf(stderr, _("unknown option: -%c"),
+				    optopt);
+			return (tracker_cli_try());
 		}
 	}
 	/* Positional: LISTEN_ADDR [PARTNER_ADDR [SEEDERLIST_FILE [LOG]]]. */
