@@ -326,11 +326,15 @@ static int
 engine_tracker_call(struct engine *e, const union message *req,
     union message *reply, struct mt_err *err)
 {
+	int	rc;
+
 	if (e->tcall != NULL)
 		return (e->tcall(e->targ, req, reply, err));
 	if (e->tc == NULL)
 		return (mt_err_set(err, MT_E_NET, _("no tracker configured")));
-	return (tracker_client_call(e->tc, req, reply, err));
+	rc = tracker_client_call(e->tc, req, reply, err);
+	engine_changed(e);	/* the trackers' status may have changed */
+	return (rc);
 }
 
 /* As engine_tracker_call(), through t's own trackers if it has them. */
@@ -670,8 +674,11 @@ engine_house_main(void *arg)
 			    t->pk.nhave > t->logged_have &&
 			    now >= t->logged_ms + ENGINE_PROGRESS_MS) {
 				if (t->logged_ms != 0)
-					log_info(_("%s: %u more pieces verified "
-					    "(%u/%u)"), t->mi.name, t->pk.nhave -
+					log_info(ngettext("%s: %u more piece "
+					    "verified (%u/%u)", "%s: %u more "
+					    "pieces verified (%u/%u)",
+					    t->pk.nhave - t->logged_have),
+					    t->mi.name, t->pk.nhave -
 					    t->logged_have, t->pk.nhave,
 					    t->mi.npieces);
 				t->logged_have = t->pk.nhave;

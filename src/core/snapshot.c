@@ -26,7 +26,8 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 	struct eng_peer		*p;
 	struct upconn		*u;
 	struct snapshot_peer	*sp;
-	size_t			 n = 0, k;
+	const char		*name;
+	size_t			 n = 0, k, j;
 	uint32_t		 i;
 
 	strlcpy(st->file_id, t->mi.file_id_hex, sizeof st->file_id);
@@ -99,10 +100,23 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 		for (k = 0; k < u->nsubs; k++) {
 			if (u->subs[k] != t)
 				continue;
+			/*
+			 * Where it listens, if it said: one row per peer, its
+			 * connections to us (and ours to it) added up.
+			 */
+			name = u->listen[0] != '\0' ? u->listen : u->addr;
+			for (j = 0; j < st->npeers; j++)
+				if (strcmp(st->peers[j].addr, name) == 0)
+					break;
+			if (j < st->npeers) {
+				st->peers[j].up_bps += rate_get(&u->up, now);
+				if (st->peers[j].state == SNAP_PEER_IDLE ||
+				    st->peers[j].state == SNAP_PEER_CONNECTING)
+					st->peers[j].state = SNAP_PEER_CONNECTED;
+				break;
+			}
 			sp = &st->peers[st->npeers++];
-			/* Where it listens, if it said: one name per peer. */
-			strlcpy(sp->addr, u->listen[0] != '\0' ? u->listen :
-			    u->addr, sizeof sp->addr);
+			strlcpy(sp->addr, name, sizeof sp->addr);
 			sp->up_bps = rate_get(&u->up, now);
 			sp->state = SNAP_PEER_CONNECTED;
 			sp->incoming = 1;

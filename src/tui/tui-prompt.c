@@ -300,6 +300,9 @@ prompt_complete(struct tui_view *v)
 			if (strcmp(de->d_name, ".") == 0 ||
 			    strcmp(de->d_name, "..") == 0)
 				continue;
+			/* A name this locale cannot spell cannot be typed. */
+			if (mbstowcs(NULL, de->d_name, 0) == (size_t)-1)
+				continue;
 			snprintf(path, sizeof path, "%s%s", dir, de->d_name);
 			isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 			if (mtorrent_only && !isdir &&
