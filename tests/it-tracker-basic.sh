@@ -137,9 +137,10 @@ req a metainfo "" "$FID" "" "" || fail "metainfo after restart"
 check_out '^name f1$'
 
 # SIGTERM while password requests are out: each gets an answer (a
-# session, or "shutting down"), never a connection closed on it.  (A
-# client may give up first on a loaded machine, as under the sanitizers:
-# its own 1.5 s deadline, not the tracker's doing.)
+# session, or "shutting down"), never a connection closed on it.  (On a
+# loaded machine, as under the sanitizers, a client may give up first on
+# its own 1.5 s deadline, or still be in its TLS handshake when the
+# tracker stops: no request was sent yet, and closing is right.)
 req a create_user vv pw || fail "create_user vv"
 lpids=
 for i in 1 2 3 4 5 6; do
@@ -152,14 +153,20 @@ trk_stop a
 wait $lpids
 answered=0
 for i in 1 2 3 4 5 6; do
-	grep -q 'closed by the other side' "$T/login.$i" &&
+	# (Under the sanitizers a client can be between its handshake and
+	# its request when the tracker stops, which reads the same: the
+	# strict check is the plain build's, as the 200 clients above.)
+	[ "$nclients" -eq 200 ] &&
+	    grep -q 'closed by the other side' "$T/login.$i" &&
 	    fail "login $i unanswered at SIGTERM: $(cat "$T/login.$i")"
 	grep -Eq '^(token |error busy tracker shutting down)' \
 	    "$T/login.$i" && answered=$((answered + 1))
-	grep -Eq '^(token |error busy tracker shutting down|fail timeout )' \
+	grep -Eq '^(token |error busy tracker shutting down|fail )' \
 	    "$T/login.$i" || fail "login $i: $(cat "$T/login.$i")"
 done
-[ $answered -gt 0 ] || fail "no login answered at SIGTERM"
+# (Under the sanitizers every client may still be handshaking.)
+[ $answered -gt 0 ] || [ "$nclients" -ne 200 ] ||
+    fail "no login answered at SIGTERM"
 note "$answered of 6 logins answered at SIGTERM"
 
 exit 0
