@@ -116,6 +116,24 @@ START_TEST(test_long_name)
 }
 END_TEST
 
+/* A part file cut behind our back is not committed as the file. */
+START_TEST(test_cut_part_refused)
+{
+	struct storage	st;
+	struct mt_err	err;
+	char		path[512];
+
+	ck_assert_int_eq(storage_open_part(&st, dir, "cut.bin", 3000, NULL,
+	    &err), 0);
+	snprintf(path, sizeof path, "%s/.cut.bin.mtorrent-part", dir);
+	ck_assert_int_eq(truncate(path, 1000), 0);
+	ck_assert_int_eq(storage_commit(&st, &err), -1);
+	ck_assert_int_eq(err.code, MT_E_CORRUPT);
+	ck_assert(!exists("cut.bin"));
+	storage_close(&st);
+}
+END_TEST
+
 START_TEST(test_reopen_part)
 {
 	struct storage	st;
@@ -209,6 +227,7 @@ storage_suite(void)
 	tcase_add_test(tc, test_part_and_commit);
 	tcase_add_test(tc, test_reopen_part);
 	tcase_add_test(tc, test_long_name);
+	tcase_add_test(tc, test_cut_part_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("safety");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -34,6 +34,10 @@ struct peerdb {
 };
 
 static const char peerdb_schema[] =
+	/* One process per state directory (the engine's lock): exclusive
+	 * locking keeps the WAL index in memory, with no -shm file mapped
+	 * (a -shm that became unwritable was a SIGBUS). */
+	"PRAGMA locking_mode=EXCLUSIVE;"
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=NORMAL;"
 	"CREATE TABLE IF NOT EXISTS torrents ("

@@ -268,13 +268,24 @@ storage_sync(struct storage *st, struct mt_err *err)
 int
 storage_commit(struct storage *st, struct mt_err *err)
 {
-	char	part[NAME_MAX + 32];
-	int	r;
+	struct stat	sb;
+	char		part[NAME_MAX + 32];
+	int		r;
 
 	if (st->complete)
 		return (0);
 	if (storage_sync(st, err) != 0)
 		return (-1);
+	/*
+	 * Every piece was verified as it was written; a part file of
+	 * another size was cut (or grown) behind our back since, and is
+	 * not given the file's name.
+	 */
+	if (fstat(st->fd, &sb) != 0 || (uint64_t)sb.st_size != st->size)
+		return (mt_err_set(err, MT_E_CORRUPT, _("%s: the part file "
+		    "changed behind our back (%lld bytes, not %llu); remove "
+		    "and get it again"), st->name, (long long)sb.st_size,
+		    (unsigned long long)st->size));
 	(void)storage_part_name(st->name, part, sizeof part);
 #ifdef RENAME_NOREPLACE
 	r = renameat2(st->dirfd, part, st->dirfd, st->name, RENAME_NOREPLACE);
