@@ -564,6 +564,38 @@ START_TEST(test_corrupt_only_source)
 END_TEST
 
 /*
+ * A crash of the node whose state is in dir, after its last flush
+ * recorded pieces 0..nrec-1 (of the shared test file): the database is
+ * left marked unclean.
+ */
+static void
+record_crash(const char *dir, uint32_t nrec)
+{
+	struct peerdb		*db;
+	struct peerdb_row	 r;
+	struct mt_err		 err;
+	uint8_t			 bits[PICKER_BITFIELD_LEN(64)];
+	uint32_t		 i;
+	int			 clean;
+
+	ck_assert_uint_le(PICKER_BITFIELD_LEN(srcmi.npieces), sizeof bits);
+	db = peerdb_open(dir, &clean, &err);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_int_eq(clean, 1);
+	memset(bits, 0, sizeof bits);
+	for (i = 0; i < nrec; i++)
+		picker_bit_set(bits, i);
+	memset(&r, 0, sizeof r);
+	r.file_id = srcmi.file_id_hex;
+	r.bits = bits;
+	r.bitslen = PICKER_BITFIELD_LEN(srcmi.npieces);
+	r.data_path = "";
+	r.role = PEERDB_ROLE_DOWNLOAD;
+	ck_assert_int_eq(peerdb_update(db, &r, &err), 0);
+	peerdb_close(db, 0);
+}
+
+/*
  * Leecher gets half, stops, restarts: resumes the verified half without
  * fetching it again.  Then a simulated crash: the db loses its last
  * flush; the pieces on disk are rechecked, not fetched.
@@ -573,12 +605,7 @@ START_TEST(test_resume)
 	struct node	half, full, l;
 	struct mt_err	err;
 	struct view	v;
-	struct peerdb	*db;
-	struct peerdb_row r;
 	char		dest[600], out[700], id[41];
-	uint8_t		bits[PICKER_BITFIELD_LEN(64)];
-	uint32_t	i;
-	int		clean;
 
 	make_partial("half", keep_below, 10);
 	node_start(&half, "half");
@@ -606,20 +633,7 @@ START_TEST(test_resume)
 	 * trusted (it might have been replaced meanwhile); 5..9 are found
 	 * holding data, rechecked and kept; nothing else is read.
 	 */
-	db = peerdb_open(l.dir, &clean, &err);
-	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(clean, 1);
-	memset(bits, 0, sizeof bits);
-	for (i = 0; i < 5; i++)
-		picker_bit_set(bits, i);
-	memset(&r, 0, sizeof r);
-	r.file_id = srcmi.file_id_hex;
-	r.bits = bits;
-	r.bitslen = PICKER_BITFIELD_LEN(srcmi.npieces);
-	r.data_path = "";
-	r.role = PEERDB_ROLE_DOWNLOAD;
-	ck_assert_int_eq(peerdb_update(db, &r, &err), 0);
-	peerdb_close(db, 0);
+	record_crash(l.dir, 5);
 	node_start(&l, "l");
 	v = node_view(&l);
 	ck_assert_uint_eq(v.have, 10);
@@ -632,13 +646,7 @@ START_TEST(test_resume)
 	 * Crash again, and piece 0 of the part file is damaged before the
 	 * restart: it is found bad, not trusted from the record.
 	 */
-	db = peerdb_open(l.dir, &clean, &err);
-	ck_assert_ptr_nonnull(db);
-	memset(bits, 0, sizeof bits);
-	for (i = 0; i < 10; i++)
-		picker_bit_set(bits, i);
-	ck_assert_int_eq(peerdb_update(db, &r, &err), 0);
-	peerdb_close(db, 0);
+	record_crash(l.dir, 10);
 	snprintf(out, sizeof out, "%s/.data.bin.mtorrent-part", dest);
 	{
 		FILE	*fp = fopen(out, "r+");

@@ -669,11 +669,12 @@ engine_house_main(void *arg)
 			 */
 			add = !t->seeder_added && t->state != TORRENT_ERROR &&
 			    now >= t->add_retry_ms;
-			/* Verified pieces, batched, for the log pane. */
-			if (t->state == TORRENT_DOWNLOADING &&
-			    t->pk.nhave > t->logged_have &&
-			    now >= t->logged_ms + ENGINE_PROGRESS_MS) {
-				if (t->logged_ms != 0)
+			/* Verified pieces, batched, for the log pane (what
+			 * was there at the first look is not news). */
+			if (t->logged_ms == 0 || (t->pk.nhave > t->logged_have &&
+			    now >= t->logged_ms + ENGINE_PROGRESS_MS)) {
+				if (t->logged_ms != 0 &&
+				    t->state == TORRENT_DOWNLOADING)
 					log_info(ngettext("%s: %u more piece "
 					    "verified (%u/%u)", "%s: %u more "
 					    "pieces verified (%u/%u)",
@@ -681,9 +682,6 @@ engine_house_main(void *arg)
 					    t->mi.name, t->pk.nhave -
 					    t->logged_have, t->pk.nhave,
 					    t->mi.npieces);
-				t->logged_have = t->pk.nhave;
-				t->logged_ms = now;
-			} else if (t->logged_ms == 0) {
 				t->logged_have = t->pk.nhave;
 				t->logged_ms = now;
 			}

@@ -33,6 +33,10 @@ struct mt_err;
 #define MSG_STR_MAX		4096	/* longest text argument */
 #define MSG_LIST_MAX		(WIRE_ARGS_MAX - 8) /* items in a LIST */
 
+/* Is v a protocol version a hello may carry (MIN..VERSION)? */
+#define MSG_PROTO_OK(v)	((v) >= MSG_PROTO_VERSION_MIN && \
+			    (v) <= MSG_PROTO_VERSION)
+
 struct msg_blob {
 	const uint8_t	*p;
 	uint32_t	 len;

@@ -330,8 +330,7 @@ rpc_hello(struct rpc_conn *c, const char *role, const char *node_id,
 	if (m.type != MSG_hello)
 		return (mt_err_set(err, MT_E_PROTO,
 		    _("expected hello, got %s"), message_name(m.type)));
-	if (m.hello.version < MSG_PROTO_VERSION_MIN ||
-	    m.hello.version > MSG_PROTO_VERSION)
+	if (!MSG_PROTO_OK(m.hello.version))
 		return (mt_err_set(err, MT_E_PROTO,
 		    _("protocol version %llu is not supported (want %d)"),
 		    (unsigned long long)m.hello.version, MSG_PROTO_VERSION));

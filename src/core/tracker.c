@@ -500,8 +500,7 @@ tc_frame(struct tracker_worker *w, struct tconn *c)
 			    "hello"));
 			return (1);
 		}
-		if (m.hello.version < MSG_PROTO_VERSION_MIN ||
-		    m.hello.version > MSG_PROTO_VERSION) {
+		if (!MSG_PROTO_OK(m.hello.version)) {
 			tc_fail(c, MT_E_PROTO, _("unsupported protocol "
 			    "version"));
 			return (1);

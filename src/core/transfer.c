@@ -1089,9 +1089,7 @@ session_run(struct session *s)
 		s->failed = 1;
 		goto out;
 	}
-	if (m.type == MSG_hello &&
-	    (m.hello.version < MSG_PROTO_VERSION_MIN ||
-	    m.hello.version > MSG_PROTO_VERSION)) {
+	if (m.type == MSG_hello && !MSG_PROTO_OK(m.hello.version)) {
 		mt_err_set(&err, MT_E_PROTO, "protocol version %llu not "
 		    "supported", (unsigned long long)m.hello.version);
 		s->failed = 1;
@@ -1642,8 +1640,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 	}
 	switch (m->type) {
 	case MSG_hello:
-		if (u->hello || m->hello.version < MSG_PROTO_VERSION_MIN ||
-		    m->hello.version > MSG_PROTO_VERSION) {
+		if (u->hello || !MSG_PROTO_OK(m->hello.version)) {
 			(void)xfer_send_error(u->fd, MT_E_PROTO, u->hello ?
 			    "hello twice" : "protocol version not supported");
 			return (mt_err_set(err, MT_E_PROTO, "bad hello "
