@@ -264,7 +264,7 @@ tui_text_fit_middle(const char *s, int width, int utf8, char *out,
 	size_t		 n = strlen(s), r, off;
 	wchar_t		 wc;
 	int		 w, total, used = 0, headw, tailw;
-	const char	*tail = s + n;
+	const char	*p = s, *tail = s + n;
 
 	total = tui_text_width(s);
 	if (total <= width || width < 8)
@@ -275,11 +275,12 @@ tui_text_fit_middle(const char *s, int width, int utf8, char *out,
 	memset(&ps, 0, sizeof ps);
 	while (n > 0) {
 		if (total - used <= tailw) {
-			tail = s + strlen(s) - n;
+			tail = p;
 			break;
 		}
-		r = text_next(s + strlen(s) - n, n, &ps, &wc, &w);
+		r = text_next(p, n, &ps, &wc, &w);
 		used += w;
+		p += r;
 		n -= r;
 	}
 	/* The head with its ellipsis, then the tail (which fits). */
