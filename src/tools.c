@@ -264,7 +264,7 @@ cli_create_main(int argc, char **argv)
 	struct tools_progress	 pr = { NULL, 0 };
 	const char		*file, *base, *out = NULL, *group = NULL;
 	char			*outbuf = NULL, sizebuf[32], *end;
-	uint8_t			*digests = NULL;
+	uint8_t			*digests = NULL, *chain = NULL;
 	uint64_t		 size, size2;
 	uint32_t		 npieces;
 	unsigned long		 jobs = 0;
@@ -367,7 +367,8 @@ cli_create_main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &oldsa);
 	rc2 = hash_file_pieces_mapped(file, METAINFO_PIECE_SIZE,
-	    (unsigned)jobs, &digests, &size, &npieces,
+	    METAINFO_UNIT_SIZE, (unsigned)jobs, &digests, &chain, &size,
+	    &npieces,
 	    show ? tools_progress : NULL, &pr, &err);
 	sigaction(SIGBUS, &oldsa, NULL);
 	free(create_sigbus_msg);
@@ -382,6 +383,11 @@ cli_create_main(int argc, char **argv)
 	mi.piece_size = METAINFO_PIECE_SIZE;
 	mi.npieces = npieces;
 	mi.pieces = digests;
+	if (chain != NULL) {
+		mi.has_units = 1;
+		mi.unit_size = METAINFO_UNIT_SIZE;
+		mi.chain = chain;
+	}
 	if (sha1) {
 		pr.label = _("sha1");
 		if (hash_file_sha1(file, mi.sha1, &size2,
@@ -474,6 +480,12 @@ cli_info_main(int argc, char **argv)
 	tools_size(mi.piece_size, a, sizeof a);
 	printf(_("piece size: %s (%u bytes)\n"), a, mi.piece_size);
 	printf(_("pieces:     %u\n"), mi.npieces);
+	if (mi.has_units) {
+		tools_size(mi.unit_size, a, sizeof a);
+		printf(_("units:      %s (%u bytes), %u in all\n"), a,
+		    mi.unit_size, mi.nunits);
+	} else
+		printf(_("units:      %s\n"), _("(none: whole pieces)"));
 	printf(_("file id:    %s\n"), mi.file_id_hex);
 	for (i = 0; i < mi.ntrackers; i++) {
 		if (mi.trackers[i].fingerprint[0] != '\0')

@@ -333,7 +333,7 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(root));
 	snprintf(srcfile, sizeof srcfile, "%s/data.bin", root);
 	write_random(srcfile, 20 * PIECE + 12345);
-	ck_assert_int_eq(hash_file_pieces(srcfile, PIECE, 0, &dig, &size, &n,
+	ck_assert_int_eq(hash_file_pieces(srcfile, PIECE, 0, 0, &dig, NULL, &size, &n,
 	    NULL, NULL, &err), 0);
 	metainfo_init(&srcmi);
 	snprintf(srcmi.name, sizeof srcmi.name, "data.bin");
@@ -678,6 +678,93 @@ START_TEST(test_resume)
 END_TEST
 
 /* A leecher serves a second leecher the pieces it has so far. */
+/* srcmi's file in units of 128 KiB: a .mtorrent at path. */
+static void
+save_units_mtorrent(const char *path)
+{
+	struct metainfo	 mi;
+	struct mt_err	 err;
+	uint64_t	 size;
+	uint32_t	 n;
+
+	metainfo_init(&mi);
+	ck_assert_int_eq(hash_file_pieces(srcfile, PIECE, 131072, 0,
+	    &mi.pieces, &mi.chain, &size, &n, NULL, NULL, &err), 0);
+	ck_assert_ptr_nonnull(mi.chain);
+	strcpy(mi.name, srcmi.name);
+	mi.trackers[0] = srcmi.trackers[0];
+	mi.ntrackers = 1;
+	mi.size = size;
+	mi.piece_size = PIECE;
+	mi.npieces = n;
+	mi.has_units = 1;
+	mi.unit_size = 131072;
+	ck_assert_int_eq(metainfo_finish(&mi, &err), 0);
+	ck_assert_str_eq(mi.file_id_hex, srcmi.file_id_hex);
+	ck_assert_uint_eq(mi.nunits, 4 * 20 + 1);
+	ck_assert_int_eq(metainfo_save(&mi, path, &err), 0);
+	metainfo_done(&mi);
+}
+
+/*
+ * Units: a sharer that moves 128 KiB units, one downloader that asks
+ * in units and one that asks in whole pieces (a .mtorrent without the
+ * units field) get the file from it and from each other; then a
+ * downloader in units gets it from the one in pieces alone.
+ */
+START_TEST(test_units_mixed)
+{
+	struct node	 s, u, p, u2;
+	struct mt_err	 err;
+	struct view	 v;
+	char		 du[600], dp[600], du2[600], out[700], id[41];
+	char		 umt[600];
+
+	snprintf(umt, sizeof umt, "%s/units.mtorrent", root);
+	save_units_mtorrent(umt);
+	node_start(&s, "s");
+	ck_assert_int_eq(engine_share(s.e, srcfile, NULL, "", id, &err), 0);
+	ck_assert_str_eq(id, srcmi.file_id_hex);
+	snprintf(du, sizeof du, "%s/lu", root);
+	snprintf(dp, sizeof dp, "%s/lp", root);
+	snprintf(du2, sizeof du2, "%s/lu2", root);
+	mkdir(du, 0700);
+	mkdir(dp, 0700);
+	mkdir(du2, 0700);
+	node_start(&u, "u");
+	node_start(&p, "p");
+	ck_assert_int_eq(engine_get(u.e, umt, du, &err), 0);
+	ck_assert_int_eq(engine_get(p.e, mtorrent, dp, &err), 0);
+	v = wait_have(&u, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	ck_assert_uint_eq(v.have, srcmi.npieces);
+	ck_assert_uint_eq(v.npieces, srcmi.npieces);
+	ck_assert_uint_eq(v.bad, 0);
+	/* Counted in pieces, as the user sees them. */
+	ck_assert_uint_eq(v.fetched, srcmi.npieces);
+	v = wait_have(&p, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	ck_assert_uint_eq(v.bad, 0);
+	snprintf(out, sizeof out, "%s/data.bin", du);
+	ck_assert(files_equal(srcfile, out));
+	snprintf(out, sizeof out, "%s/data.bin", dp);
+	ck_assert(files_equal(srcfile, out));
+	node_stop(&s);
+	node_stop(&u);
+
+	/* Only the one in whole pieces is left: units from its pieces. */
+	node_start(&u2, "u2");
+	ck_assert_int_eq(engine_get(u2.e, umt, du2, &err), 0);
+	v = wait_have(&u2, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	ck_assert_uint_eq(v.bad, 0);
+	snprintf(out, sizeof out, "%s/data.bin", du2);
+	ck_assert(files_equal(srcfile, out));
+	node_stop(&u2);
+	node_stop(&p);
+}
+END_TEST
+
 START_TEST(test_relay_partial)
 {
 	struct node	half, a, b, full;
@@ -1104,7 +1191,10 @@ START_TEST(test_initial_seeding)
 
 	ck_assert_uint_le(blen, sizeof abits);
 	node_start(&s, "s");
+	/* Shared in whole pieces, the units these raw clients ask in. */
+	setenv("MTORRENT_UNIT_SIZE", "524288", 1);
 	ck_assert_int_eq(engine_share(s.e, srcfile, NULL, "", id, &err), 0);
+	unsetenv("MTORRENT_UNIT_SIZE");
 	/* One peer (two connections, one listening port): everything. */
 	rawc_open_as(&a, &s, "127.0.0.1:40000", abits, blen);
 	ck_assert_uint_eq(bits_count(abits, srcmi.npieces), srcmi.npieces);
@@ -1304,6 +1394,7 @@ engine_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_four_partial_seeders);
 	tcase_add_test(tc, test_relay_partial);
+	tcase_add_test(tc, test_units_mixed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("faults");
 	tcase_add_checked_fixture(tc, setup, teardown);

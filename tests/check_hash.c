@@ -161,8 +161,8 @@ START_TEST(test_file_pieces)
 	for (t = 0; t < 2 * sizeof threads / sizeof threads[0]; t++) {
 		memset(&seen, 0, sizeof seen);
 		ck_assert_msg((t % 2 ? hash_file_pieces_mapped :
-		    hash_file_pieces)(path, ps, threads[t / 2], &digests,
-		    &size, &n, record, &seen, &err) == 0, "%s", err.msg);
+		    hash_file_pieces)(path, ps, 0, threads[t / 2], &digests,
+		    NULL, &size, &n, record, &seen, &err) == 0, "%s", err.msg);
 		ck_assert_uint_eq(size, file_rows[_i].size);
 		ck_assert_uint_eq(n, file_rows[_i].npieces);
 		ck_assert_int_eq(seen.backwards, 0);
@@ -183,6 +183,80 @@ START_TEST(test_file_pieces)
 			ck_assert_ptr_null(digests);
 		free(digests);
 	}
+	free(data);
+	free(path);
+}
+END_TEST
+
+/*
+ * Chaining values: a file of two pieces and a short third hashed with
+ * units of 128 KiB; every unit checks alone against its neighbours'
+ * values (the last of a piece against the piece digest), a changed byte
+ * or a wrong starting value fails, and the values match what
+ * hash_piece_chain() finds in memory.
+ */
+START_TEST(test_unit_chain)
+{
+	const uint32_t	 ps = 524288, us = 131072;
+	const uint64_t	 size = 2 * 524288 + 200000;
+	uint8_t		*data, *digests, *chain, d[HASH_SHA1_LEN];
+	uint8_t		 mchain[3 * HASH_SHA1_LEN];
+	uint64_t	 got;
+	uint32_t	 n, p, k, per = ps / us, len, ulen, nk;
+	const uint8_t	*cv, *want;
+	struct mt_err	 err;
+	char		*path;
+
+	xasprintf(&path, "%s/chain", tmpdir);
+	data = make_file(path, size, 7);
+	ck_assert_int_eq(hash_file_pieces(path, ps, us, 0, &digests, &chain,
+	    &got, &n, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_ptr_nonnull(chain);
+	ck_assert_uint_eq(hash_chain_count(ps, us), 3);
+	ck_assert_uint_eq(hash_chain_count(200000, us), 1);
+	ck_assert_uint_eq(hash_chain_count(us, us), 0);
+	for (p = 0; p < n; p++) {
+		len = size - (uint64_t)p * ps < ps ?
+		    (uint32_t)(size - (uint64_t)p * ps) : ps;
+		nk = hash_chain_count(len, us);
+		ck_assert_int_eq(hash_piece_chain(data + (size_t)p * ps, len,
+		    us, mchain, d), 0);
+		ck_assert_mem_eq(d, digests + p * HASH_SHA1_LEN,
+		    HASH_SHA1_LEN);
+		ck_assert_int_eq(hash_sha1(data + (size_t)p * ps, len, d,
+		    NULL), 0);
+		ck_assert_mem_eq(d, digests + p * HASH_SHA1_LEN,
+		    HASH_SHA1_LEN);
+		ck_assert_mem_eq(mchain, chain + p * (per - 1) *
+		    HASH_SHA1_LEN, nk * HASH_SHA1_LEN);
+		for (k = 0; k <= nk; k++) {
+			uint8_t	*u = data + (size_t)p * ps + (size_t)k * us;
+
+			ulen = len - k * us < us ? len - k * us : us;
+			cv = k > 0 ? mchain + (k - 1) * HASH_SHA1_LEN : NULL;
+			want = k < nk ? mchain + k * HASH_SHA1_LEN :
+			    digests + p * HASH_SHA1_LEN;
+			ck_assert_int_eq(hash_unit_check(cv,
+			    (uint64_t)k * us, u, ulen, k == nk, want), 1);
+			u[ulen / 2] ^= 1;
+			ck_assert_int_eq(hash_unit_check(cv,
+			    (uint64_t)k * us, u, ulen, k == nk, want), 0);
+			u[ulen / 2] ^= 1;
+			/* The right bytes from the wrong state fail too. */
+			if (k > 1)
+				ck_assert_int_eq(hash_unit_check(mchain,
+				    (uint64_t)k * us, u, ulen, k == nk,
+				    want), 0);
+		}
+	}
+	/* An offset that is not a whole number of SHA1 blocks: no. */
+	ck_assert_int_eq(hash_unit_check(mchain, 100, data, 64, 0, mchain),
+	    0);
+	/* A unit size SHA1 cannot stop at: refused. */
+	ck_assert_int_eq(hash_piece_chain(data, 1000, 100, mchain, d), -1);
+	free(digests);
+	free(chain);
 	free(data);
 	free(path);
 }
@@ -216,24 +290,24 @@ START_TEST(test_file_errors)
 	int		 fd;
 
 	xasprintf(&path, "%s/missing", tmpdir);
-	ck_assert_int_eq(hash_file_pieces(path, 524288, 0, &digests, &size,
-	    &n, NULL, NULL, &err), -1);
+	ck_assert_int_eq(hash_file_pieces(path, 524288, 0, 0,
+	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_IO);
 	ck_assert_int_eq(hash_file_sha1(path, d, &size, NULL, NULL, &err),
 	    -1);
 	ck_assert_int_eq(err.code, MT_E_IO);
 
 	/* A directory is not a regular file. */
-	ck_assert_int_eq(hash_file_pieces(tmpdir, 524288, 0, &digests, &size,
-	    &n, NULL, NULL, &err), -1);
+	ck_assert_int_eq(hash_file_pieces(tmpdir, 524288, 0, 0,
+	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_IO);
 
 	/* Nor is a FIFO, and opening it must not hang. */
 	free(path);
 	xasprintf(&path, "%s/fifo", tmpdir);
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
-	ck_assert_int_eq(hash_file_pieces(path, 524288, 0, &digests, &size,
-	    &n, NULL, NULL, &err), -1);
+	ck_assert_int_eq(hash_file_pieces(path, 524288, 0, 0,
+	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_IO);
 	ck_assert_int_eq(hash_file_sha1(path, d, &size, NULL, NULL, &err),
 	    -1);
@@ -242,11 +316,11 @@ START_TEST(test_file_errors)
 	xasprintf(&path, "%s/missing", tmpdir);
 
 	/* Bad piece sizes. */
-	ck_assert_int_eq(hash_file_pieces(tmpdir, 0, 0, &digests, &size,
-	    &n, NULL, NULL, &err), -1);
+	ck_assert_int_eq(hash_file_pieces(tmpdir, 0, 0, 0,
+	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_BADVALUE);
-	ck_assert_int_eq(hash_file_pieces(tmpdir, METAINFO_PIECE_SIZE + 1, 0,
-	    &digests, &size, &n, NULL, NULL, &err), -1);
+	ck_assert_int_eq(hash_file_pieces(tmpdir, METAINFO_PIECE_SIZE + 1, 0, 0,
+	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_BADVALUE);
 
 	/* One byte past METAINFO_PIECES_MAX pieces: refused unread. */
@@ -254,12 +328,12 @@ START_TEST(test_file_errors)
 	ck_assert_int_eq(ftruncate(fd, (off_t)METAINFO_PIECES_MAX * 16384 +
 	    1), 0);
 	close(fd);
-	ck_assert_int_eq(hash_file_pieces(path, 16384, 0, &digests, &size,
-	    &n, NULL, NULL, &err), -1);
+	ck_assert_int_eq(hash_file_pieces(path, 16384, 0, 0,
+	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_TOOBIG);
 	ck_assert_ptr_null(digests);
-	ck_assert_int_eq(hash_file_pieces_mapped(path, 16384, 0, &digests,
-	    &size, &n, NULL, NULL, &err), -1);
+	ck_assert_int_eq(hash_file_pieces_mapped(path, 16384, 0, 0,
+	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_TOOBIG);
 	free(path);
 }
@@ -284,6 +358,7 @@ hash_suite(void)
 	tcase_add_loop_test(tc, test_file_pieces, 0,
 	    sizeof file_rows / sizeof file_rows[0]);
 	tcase_add_test(tc, test_file_sha1);
+	tcase_add_test(tc, test_unit_chain);
 	tcase_add_test(tc, test_file_errors);
 	suite_add_tcase(s, tc);
 

@@ -72,6 +72,12 @@ static const struct good_row good_rows[] = {
 	GOOD_ROW("name with spaces and dots", V T "name  .a b..\n" S1 PS P1,
 	    1),
 	GOOD_GEN("16 trackers", gen_trackers16, 1),
+	/* Units: 300000 bytes = 1 piece, 3 units of 128 KiB, 2 values. */
+	GOOD_ROW("units", HEAD "size 300000\n" PS P1 "units 131072 " H1 H2
+	    "\ngroup g\n", 1),
+	GOOD_ROW("units, one unit", GOOD "units 131072\n", 1),
+	GOOD_ROW("units of 16 KiB", HEAD "size 16385\n" PS P1
+	    "units 16384 " H2 "\n", 1),
 	GOOD_GEN("255-byte name", gen_name255, 1),
 };
 
@@ -247,6 +253,30 @@ static const struct bad_row bad_rows[] = {
 	    "01234567\n", MT_E_BADHEX, 7),
 	BAD("long sha1", GOOD "sha1 " H1 "0\n", MT_E_BADHEX, 7),
 	BAD("sha1 no value", GOOD "sha1\n", MT_E_BADVALUE, 7),
+	/* Units. */
+	BAD("units not a power of two", GOOD "units 100000\n",
+	    MT_E_BADVALUE, 7),
+	BAD("units of a whole piece", GOOD "units 524288\n", MT_E_BADVALUE,
+	    7),
+	BAD("units under 16 KiB", GOOD "units 8192\n", MT_E_BADVALUE, 7),
+	BAD("units zero", GOOD "units 0\n", MT_E_BADVALUE, 7),
+	BAD("units no value", GOOD "units\n", MT_E_BADVALUE, 7),
+	BAD("units leading zero", GOOD "units 0131072\n", MT_E_BADVALUE, 7),
+	BAD("units values missing", HEAD "size 300000\n" PS P1
+	    "units 131072 " H1 "\n", MT_E_MISMATCH, 7),
+	BAD("units value extra", GOOD "units 131072 " H1 "\n",
+	    MT_E_MISMATCH, 7),
+	BAD("units space, no values", GOOD "units 131072 \n",
+	    MT_E_BADVALUE, 7),
+	BAD("units uppercase hex", HEAD "size 300000\n" PS P1
+	    "units 131072 0123456789ABCDEF0123456789abcdef01234567" H2 "\n",
+	    MT_E_BADHEX, 7),
+	BAD("units odd length", HEAD "size 300000\n" PS P1
+	    "units 131072 " H1 H2 "0\n", MT_E_BADHEX, 7),
+	BAD("units after group", GOOD "group g\nunits 131072\n",
+	    MT_E_BADFIELD, 8),
+	BAD("units twice", GOOD "units 131072\nunits 131072\n",
+	    MT_E_BADFIELD, 8),
 };
 
 static char *
@@ -584,6 +614,71 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/*
+ * metainfo_unit_check(): a file of a piece and a half in units of
+ * 128 KiB, with and without the units field.
+ */
+START_TEST(test_unit_check)
+{
+	const uint32_t	 ps = METAINFO_PIECE_SIZE, us = 131072;
+	const size_t	 size = ps + ps / 2;
+	struct metainfo	 mi;
+	struct mt_err	 err;
+	uint8_t		*data, chain[5 * HASH_SHA1_LEN];
+	uint32_t	 u, len;
+	size_t		 i;
+	int		 units;
+
+	data = xmalloc(size);
+	for (i = 0; i < size; i++)
+		data[i] = (uint8_t)(i * 7 + i / 1000);
+	for (units = 0; units <= 1; units++) {
+		metainfo_init(&mi);
+		strcpy(mi.name, "a.bin");
+		mi.ntrackers = 1;
+		strcpy(mi.trackers[0].addr, "127.0.0.1:6880");
+		mi.size = size;
+		mi.piece_size = ps;
+		mi.npieces = 2;
+		mi.pieces = xmalloc(2 * HASH_SHA1_LEN);
+		if (units) {
+			mi.has_units = 1;
+			mi.unit_size = us;
+			mi.chain = xmalloc(5 * HASH_SHA1_LEN);
+		}
+		ck_assert_int_eq(hash_piece_chain(data, ps, us, chain,
+		    mi.pieces), 0);
+		ck_assert_int_eq(hash_piece_chain(data + ps, ps / 2, us,
+		    chain + 3 * HASH_SHA1_LEN, mi.pieces + HASH_SHA1_LEN), 0);
+		if (units)
+			memcpy(mi.chain, chain, sizeof chain);
+		ck_assert_int_eq(metainfo_finish(&mi, &err), 0);
+		ck_assert_uint_eq(mi.nunits, units ? 6 : 2);
+		ck_assert_uint_eq(mi.unit_size, units ? us : ps);
+		for (u = 0; u < mi.nunits; u++) {
+			len = metainfo_unit_len(&mi, u);
+			ck_assert_uint_eq(len, units ? us : (u ? ps / 2 : ps));
+			ck_assert_uint_eq(metainfo_unit_piece(&mi, u),
+			    units ? u / 4 : u);
+			ck_assert_int_eq(metainfo_unit_check(&mi, u,
+			    data + (size_t)u * mi.unit_size, len), 1);
+			data[(size_t)u * mi.unit_size + 5] ^= 0x10;
+			ck_assert_int_eq(metainfo_unit_check(&mi, u,
+			    data + (size_t)u * mi.unit_size, len), 0);
+			data[(size_t)u * mi.unit_size + 5] ^= 0x10;
+			/* Another unit's bytes are not this one. */
+			if (u > 0 && len == mi.unit_size)
+				ck_assert_int_eq(metainfo_unit_check(&mi, u,
+				    data, len), 0);
+		}
+		ck_assert_int_eq(metainfo_unit_check(&mi, mi.nunits, data,
+		    1), 0);
+		metainfo_done(&mi);
+	}
+	free(data);
+}
+END_TEST
+
 START_TEST(test_write_refuses)
 {
 	struct metainfo	mi;
@@ -804,6 +899,7 @@ metainfo_suite(void)
 
 	tc = tcase_create("write");
 	tcase_add_test(tc, test_write_refuses);
+	tcase_add_test(tc, test_unit_check);
 	tcase_add_test(tc, test_write_buf_limit);
 	tcase_add_test(tc, test_tracker_set);
 	suite_add_tcase(s, tc);

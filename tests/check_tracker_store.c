@@ -31,6 +31,7 @@
 #include "message.h"
 #include "tracker-store.h"
 #include "wire.h"
+#include "xmalloc.h"
 
 #define TEST_ITER	1000
 #define TTL		TRACKER_STORE_SEEDER_TTL_MS
@@ -250,6 +251,24 @@ tfile_make(struct tfile *f, unsigned seed, uint32_t npieces)
 		snprintf(f->id + 2 * i, 3, "%02x", md[i]);
 }
 
+/* A share of f into m. */
+static void
+share_msg(union message *m, const char *tok, const struct tfile *f,
+    const char *name, const char *g, const char *seeder)
+{
+	memset(m, 0, sizeof *m);
+	m->type = MSG_share;
+	m->share.token = tok;
+	m->share.file_id = f->id;
+	m->share.name = name;
+	m->share.size = f->size;
+	m->share.piece_size = 524288;
+	m->share.pieces.p = f->pieces;
+	m->share.pieces.len = 20 * f->npieces;
+	m->share.group = g;
+	m->share.seeder = seeder;
+}
+
 static int
 share_at(struct tracker_store *ts, const char *tok, const struct tfile *f,
     const char *name, const char *g, const char *seeder, const char *ip,
@@ -257,17 +276,7 @@ share_at(struct tracker_store *ts, const char *tok, const struct tfile *f,
 {
 	union message	m;
 
-	memset(&m, 0, sizeof m);
-	m.type = MSG_share;
-	m.share.token = tok;
-	m.share.file_id = f->id;
-	m.share.name = name;
-	m.share.size = f->size;
-	m.share.piece_size = 524288;
-	m.share.pieces.p = f->pieces;
-	m.share.pieces.len = 20 * f->npieces;
-	m.share.group = g;
-	m.share.seeder = seeder;
+	share_msg(&m, tok, f, name, g, seeder);
 	return (call_at(ts, &m, ip, now));
 }
 
@@ -1461,6 +1470,71 @@ START_TEST(test_replicate)
 }
 END_TEST
 
+/* Share f with units of unit bytes and chain (clen bytes) on ts. */
+static int
+share_units(struct tracker_store *ts, const struct tfile *f,
+    const char *name, uint64_t unit, const uint8_t *chain, uint32_t clen)
+{
+	union message	m;
+
+	share_msg(&m, "", f, name, "", "127.0.0.1:7001");
+	m.share.unit_size = unit;
+	m.share.chain.p = chain;
+	m.share.chain.len = clen;
+	return (call(ts, &m));
+}
+
+/*
+ * Units (mtorrent.5): a share's unit size and chaining values are kept
+ * with the file, answered by metainfo and replicated; units that do
+ * not fit the file are refused.
+ */
+START_TEST(test_units)
+{
+	struct tfile	 f, g;
+	uint8_t		*chain;
+	uint32_t	 n, i;
+
+	B = open_store("b.db");
+	/* 300 pieces, the last of 1000 bytes: 299 * 3 values. */
+	tfile_make(&f, 7, 300);
+	n = 299 * 3;
+	chain = xmalloc(n * 20);
+	for (i = 0; i < n * 20; i++)
+		chain[i] = (uint8_t)(i * 13 + 5);
+	ck_assert_int_eq(share_units(A, &f, "u.bin", 131072, chain,
+	    (n - 1) * 20), MT_E_BADVALUE);
+	ck_assert_int_eq(share_units(A, &f, "u.bin", 100000, chain, n * 20),
+	    MT_E_BADVALUE);
+	ck_assert_int_eq(share_units(A, &f, "u.bin", 524288, chain, 0),
+	    MT_E_BADVALUE);
+	ck_assert_int_eq(share_units(A, &f, "u.bin", 0, chain, 20),
+	    MT_E_BADVALUE);
+	ck_assert_int_eq(share_units(A, &f, "u.bin", 131072, chain, n * 20),
+	    MT_E_OK);
+	ck_assert_int_eq(metainfo_req(A, "", f.id, "", ""), MT_E_OK);
+	ck_assert_uint_eq(last.metainfo_reply.unit_size, 131072);
+	ck_assert_uint_eq(last.metainfo_reply.chain.len, n * 20);
+	ck_assert_mem_eq(last.metainfo_reply.chain.p, chain, n * 20);
+	/* A file without units answers none. */
+	tfile_make(&g, 8, 2);
+	ck_assert_int_eq(share(A, "", &g, "p.bin", "", "127.0.0.1:7001"),
+	    MT_E_OK);
+	ck_assert_int_eq(metainfo_req(A, "", g.id, "", ""), MT_E_OK);
+	ck_assert_uint_eq(last.metainfo_reply.unit_size, 0);
+	ck_assert_uint_eq(last.metainfo_reply.chain.len, 0);
+
+	(void)sync_one_way(A, B, 2);
+	ck_assert_int_eq(metainfo_req(B, "", f.id, "", ""), MT_E_OK);
+	ck_assert_uint_eq(last.metainfo_reply.unit_size, 131072);
+	ck_assert_uint_eq(last.metainfo_reply.chain.len, n * 20);
+	ck_assert_mem_eq(last.metainfo_reply.chain.p, chain, n * 20);
+	ck_assert_int_eq(metainfo_req(B, "", g.id, "", ""), MT_E_OK);
+	ck_assert_uint_eq(last.metainfo_reply.unit_size, 0);
+	free(chain);
+}
+END_TEST
+
 /* Compare A's and B's answers to the same query. */
 static void
 same_answer(const union message *m)
@@ -1985,6 +2059,7 @@ tracker_store_suite(void)
 	tcase_add_test(tc, test_exclusive);
 	tcase_add_test(tc, test_kill9);
 	tcase_add_test(tc, test_replicate);
+	tcase_add_test(tc, test_units);
 	tcase_add_test(tc, test_converge);
 	tcase_add_test(tc, test_converge_members);
 	tcase_add_test(tc, test_events_order);

@@ -82,6 +82,7 @@ static long	 hp_count = 0;
 static char	 hp_fid[HP_FID_MAX] =
     "0123456789abcdef0123456789abcdef01234567";
 static uint64_t	 hp_npieces = 0;
+static uint64_t	 hp_units = 0;	/* withhold: in the downloader's units */
 
 struct hp_conn {
 	int			 fd;
@@ -844,7 +845,8 @@ withhold_frame(struct hp_conn *c, const union message *m, uint8_t *asked,
 {
 	union message	 r;
 	uint8_t		*bits;
-	size_t		 blen = (size_t)(hp_npieces + 7) / 8;
+	const char	*p;
+	size_t		 blen;
 	uint64_t	 i;
 	int		 rc;
 
@@ -853,15 +855,21 @@ withhold_frame(struct hp_conn *c, const union message *m, uint8_t *asked,
 		hp_hello_msg(&r);
 		return (hp_send(c, &r));
 	case MSG_have_request:
+		/* In the units it asks in ("ID/UNIT"): -p counts pieces. */
+		if ((p = strchr(m->have_request.file_id, '/')) != NULL &&
+		    atol(p + 1) > 0 && 524288 % atol(p + 1) == 0)
+			hp_units = hp_npieces * (uint64_t)(524288 /
+			    atol(p + 1));
+		blen = (size_t)(hp_units + 7) / 8;
 		bits = calloc(blen + 1, 1);
 		if (bits == NULL)
 			return (-1);
-		for (i = 0; i < hp_npieces; i++)
+		for (i = 0; i < hp_units; i++)
 			bits[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 		memset(&r, 0, sizeof r);
 		r.type = MSG_have_reply;
 		r.have_reply.file_id = hp_fid;
-		r.have_reply.npieces = hp_npieces;
+		r.have_reply.npieces = hp_units;
 		r.have_reply.bitfield.p = bits;
 		r.have_reply.bitfield.len = (uint32_t)blen;
 		rc = hp_send(c, &r);
@@ -869,7 +877,7 @@ withhold_frame(struct hp_conn *c, const union message *m, uint8_t *asked,
 		return (rc);
 	case MSG_piece_request:
 		i = m->piece_request.index;
-		if (i < hp_npieces) {
+		if (i < hp_units) {
 			/* Asked again after a cancel: may be cancelled again. */
 			if (asked[i] == 0)
 				(*nasked)++;
@@ -879,7 +887,7 @@ withhold_frame(struct hp_conn *c, const union message *m, uint8_t *asked,
 		return (0);
 	case MSG_piece_cancel:
 		i = m->piece_cancel.index;
-		if (i < hp_npieces && asked[i] == 1) {
+		if (i < hp_units && asked[i] == 1) {
 			asked[i] = 2;
 			(*ncancel)++;
 		} else
@@ -908,7 +916,9 @@ mode_withhold(const char *addr)
 		fprintf(stderr, "hostile-peer: withhold needs -f and -p\n");
 		return (2);
 	}
-	if ((asked = calloc((size_t)hp_npieces, 1)) == NULL)
+	hp_units = hp_npieces;
+	/* Room for units down to 16 KiB. */
+	if ((asked = calloc((size_t)hp_npieces * 32, 1)) == NULL)
 		return (2);
 	if ((lfd = hp_listen("127.0.0.1:0", listen_at,
 	    sizeof listen_at)) == -1)

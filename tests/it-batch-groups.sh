@@ -51,6 +51,9 @@ must bob "download_file g1 report.bin $T/bob/report.bin"
 must bob "wait 120" 130
 [ "$LAST" = "ok wait done=1 failed=0" ] || fail "bob wait: $LAST"
 cmp "$T/alice/report.bin" "$T/bob/report.bin" || fail "report differs"
+# The trackers keep the .mtorrent's units for download_file.
+grep -q 'report\.bin (8 pieces, in units of 128 KiB)' "$T/bob/err" ||
+    fail "download_file lost the units: $(grep downloading "$T/bob/err")"
 
 # carol is not a member: neither the list nor the file.
 must carol "create_user carol pw-carol-1" 60

@@ -52,14 +52,14 @@ check_out '^ok create_user pinned'
 
 # share / seeders / seeder_remove / metainfo.
 mkfile basic 3
-req a share "" "$FID" f1 3000 1024 "$PIECES" "" 127.0.0.1:5001 ||
+req a share "" "$FID" f1 3000 1024 "$PIECES" "" 127.0.0.1:5001 0 "" ||
     fail "share"
 seeders_has a "$FID" 127.0.0.1:5001 || fail "seeder not listed"
 req a metainfo "" "$FID" "" "" || fail "metainfo"
 check_out '^name f1$'
 req a seeder_remove "" "$FID" 127.0.0.1:5001 || fail "seeder_remove"
 seeders_lacks a "$FID" 127.0.0.1:5001 || fail "removed seeder listed"
-req a share "" "$FID" f1 3000 1024 00 "" 127.0.0.1:5001
+req a share "" "$FID" f1 3000 1024 00 "" 127.0.0.1:5001 0 ""
 [ $RC -eq 1 ] || fail "share with bad pieces accepted"
 req a seeders "" 0123
 expect_err bad-hex

@@ -27,7 +27,7 @@ expect_err auth
 
 req a create_group "$TA" g1 || fail "create_group"
 mkfile groupfile 2
-req a share "$TA" "$FID" secret.txt 2000 1024 "$PIECES" g1 127.0.0.1:5100 ||
+req a share "$TA" "$FID" secret.txt 2000 1024 "$PIECES" g1 127.0.0.1:5100 0 "" ||
     fail "share into g1"
 wait_for 10 req b list_groups "$TB" || fail "list_groups"
 check_out '^items g1 '

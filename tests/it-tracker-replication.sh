@@ -30,7 +30,7 @@ pstart b a
 
 mkfile one 2
 F1=$FID
-req a share "" "$F1" one.bin 2000 1024 "$PIECES" "" 127.0.0.1:6001 ||
+req a share "" "$F1" one.bin 2000 1024 "$PIECES" "" 127.0.0.1:6001 0 "" ||
     fail "share on a"
 wait_for 10 seeders_has b "$F1" 127.0.0.1:6001 || fail "b lacks a's share"
 req b seeder_remove "" "$F1" 127.0.0.1:6001 || fail "remove on b"
@@ -49,14 +49,14 @@ wait_for 10 req a login carol pw-carol || fail "carol unknown on a"
 trk_kill9 b
 mkfile two 2
 F2=$FID
-req a share "" "$F2" two.bin 2000 1024 "$PIECES" "" 127.0.0.1:6003 ||
+req a share "" "$F2" two.bin 2000 1024 "$PIECES" "" 127.0.0.1:6003 0 "" ||
     fail "share on a alone"
 req a seeder_remove "" "$F1" 127.0.0.1:6002 || fail "remove on a alone"
 trk_kill9 a
 pstart b a
 mkfile three 2
 F3=$FID
-req b share "" "$F3" three.bin 2000 1024 "$PIECES" "" 127.0.0.1:6004 ||
+req b share "" "$F3" three.bin 2000 1024 "$PIECES" "" 127.0.0.1:6004 0 "" ||
     fail "share on b alone"
 req b seeder_add "" "$F1" 127.0.0.1:6005 || fail "seeder_add on b alone"
 pstart a b

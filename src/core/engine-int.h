@@ -96,6 +96,9 @@ struct torrent {
 	/* The .mtorrent's own trackers when they are not the engine's;
 	 * NULL uses the engine's client.  Immutable; calls under tlock. */
 	struct tracker_client	*tc;
+	/* file_id on the wire: "HEX", or "HEX/UNIT" for units smaller
+	 * than pieces (doc/protocol.md).  Immutable. */
+	char			 wire_id[64];
 	char			*meta;		/* metainfo text, immutable */
 	size_t			 metalen;
 	char			 mtorrent[4096]; /* immutable */
@@ -119,6 +122,7 @@ struct torrent {
 	unsigned		 add_backoff_ms; /* house */
 	uint32_t		 logged_have;	/* house: pieces in the last
 						   progress line */
+	uint32_t		 logged_unit;	/* house: units then */
 	uint64_t		 logged_ms;	/* house: when */
 	unsigned		 backoff_s;	/* house */
 	uint64_t		 downloaded;	/* lock: bytes this session */
@@ -174,6 +178,8 @@ struct upconn {
 	/* Initial seeding: the pieces shown on each subscription. */
 	uint32_t		 offer[TRANSFER_SUBS_MAX][TRANSFER_OFFERS];
 	uint8_t			 noffer[TRANSFER_SUBS_MAX];	/* lock */
+	/* The unit each subscription asks in (bytes). */
+	uint32_t		 unit[TRANSFER_SUBS_MAX];	/* lock */
 	uint8_t			 reveal[TRANSFER_SUBS_MAX];	/* lock: send
 						   what we show anew */
 	uint64_t		*haves;		/* lock: (sub << 32) | index */
@@ -235,6 +241,8 @@ struct engine {
 /* engine.c */
 void		 torrent_ref(struct torrent *t);	/* engine.lock */
 void		 torrent_unref(struct engine *e, struct torrent *t);
+/* Whole pieces we have (units counted per piece); t->lock held. */
+uint32_t	 torrent_pieces_have(const struct torrent *t);
 struct torrent	*engine_find_ref(struct engine *e, const char *file_id);
 void		 engine_changed(struct engine *e);
 void		 engine_piece_verified(struct engine *e, struct torrent *t,

@@ -61,6 +61,10 @@ static int	 engine_add(struct engine *, struct torrent *,
 static void	 engine_flush(struct engine *, int);
 static void	 engine_resume_row(void *, const struct peerdb_row *);
 static int	 engine_verify_piece(struct torrent *, uint32_t, uint8_t *);
+static void	 torrent_count_resumed(struct torrent *, const uint8_t *);
+static int	 torrent_piece_whole(const struct torrent *, uint32_t);
+static uint32_t	 torrent_flush_units(const struct torrent *);
+static uint32_t	 engine_unit_size(void);
 static int	 engine_start_download(struct engine *, struct metainfo *,
 		    const char *, const char *, struct mt_err *);
 static void	 engine_seeders(struct engine *, struct torrent *, uint64_t);
@@ -213,6 +217,17 @@ torrent_create(struct engine *e, const struct metainfo *mi, const char *meta,
 	t->mi = *mi;
 	t->mi.pieces = xmalloc((size_t)mi->npieces * 20 + 1);
 	memcpy(t->mi.pieces, mi->pieces, (size_t)mi->npieces * 20);
+	if (mi->chain != NULL) {
+		size_t	clen = (size_t)(mi->nunits - mi->npieces) * 20;
+
+		t->mi.chain = xmalloc(clen + 1);
+		memcpy(t->mi.chain, mi->chain, clen);
+	}
+	if (mi->unit_size < mi->piece_size)
+		snprintf(t->wire_id, sizeof t->wire_id, "%s/%u",
+		    mi->file_id_hex, mi->unit_size);
+	else
+		strlcpy(t->wire_id, mi->file_id_hex, sizeof t->wire_id);
 	t->meta = xmalloc(metalen + 1);
 	memcpy(t->meta, meta, metalen);
 	t->meta[metalen] = '\0';
@@ -222,11 +237,12 @@ torrent_create(struct engine *e, const struct metainfo *mi, const char *meta,
 	seed = e->seed != 0 ? e->seed : engine_now_ms() ^
 	    ((uint64_t)(uintptr_t)t << 7);
 	seed ^= (uint64_t)mi->file_id[0] << 24 | mi->file_id[1];
-	picker_init(&t->pk, mi->npieces, seed);
-	t->sent = xcalloc((size_t)mi->npieces + 1, sizeof *t->sent);
-	t->offered = xcalloc((size_t)mi->npieces + 1, 1);
-	t->sending = xcalloc((size_t)mi->npieces + 1, 1);
-	t->nunsent = mi->npieces;
+	/* The engine moves units: pieces, or a .mtorrent's smaller units. */
+	picker_init(&t->pk, mi->nunits, seed);
+	t->sent = xcalloc((size_t)mi->nunits + 1, sizeof *t->sent);
+	t->offered = xcalloc((size_t)mi->nunits + 1, 1);
+	t->sending = xcalloc((size_t)mi->nunits + 1, 1);
+	t->nunsent = mi->nunits;
 	t->tc = torrent_trackers(e, mi);
 	return (t);
 }
@@ -347,19 +363,93 @@ torrent_tracker_call(struct engine *e, struct torrent *t,
 	return (engine_tracker_call(e, req, reply, err));
 }
 
-/* Read piece i into buf and check it against its digest: 1 good, 0 not. */
+/*
+ * The unit a share's .mtorrent gets: METAINFO_UNIT_SIZE, or for
+ * benchmarks and tests MTORRENT_UNIT_SIZE (a power of two from 16 KiB
+ * to 256 KiB; the piece size, 524288, for no units).  0: none.
+ */
+static uint32_t
+engine_unit_size(void)
+{
+	const char	*v = getenv("MTORRENT_UNIT_SIZE");
+	unsigned long	 u;
+
+	if (v == NULL || (u = strtoul(v, NULL, 10)) == 0 || u > UINT32_MAX)
+		return (METAINFO_UNIT_SIZE);
+	if (u == METAINFO_PIECE_SIZE)
+		return (0);
+	if (metainfo_unit_size_ok(METAINFO_PIECE_SIZE, (uint32_t)u))
+		return ((uint32_t)u);
+	return (METAINFO_UNIT_SIZE);
+}
+
+/* Read unit i into buf and check it by SHA1: 1 good, 0 not. */
 static int
 engine_verify_piece(struct torrent *t, uint32_t i, uint8_t *buf)
 {
-	uint8_t		md[HASH_SHA1_LEN];
-	uint32_t	len = metainfo_piece_len(&t->mi, i);
+	uint32_t	len = metainfo_unit_len(&t->mi, i);
 
-	if (storage_read(&t->st, (uint64_t)i * t->mi.piece_size, buf, len,
+	if (storage_read(&t->st, (uint64_t)i * t->mi.unit_size, buf, len,
 	    NULL) != 0)
 		return (0);
-	if (hash_sha1(buf, len, md, NULL) != 0)
-		return (0);
-	return (memcmp(md, t->mi.pieces + (size_t)i * 20, 20) == 0);
+	return (metainfo_unit_check(&t->mi, i, buf, len));
+}
+
+/*
+ * The resume counters in pieces, from the units read at start
+ * (checked): a whole piece none of whose units was read was trusted;
+ * one with a unit read was rechecked, and recovered if it is whole.
+ */
+static void
+torrent_count_resumed(struct torrent *t, const uint8_t *checked)
+{
+	uint32_t	per = t->mi.piece_size / t->mi.unit_size, i, u;
+	int		whole, read;
+
+	t->pieces_resumed = t->pieces_rechecked = t->pieces_recovered = 0;
+	for (i = 0; i < t->mi.npieces; i++) {
+		whole = 1;
+		read = 0;
+		for (u = i * per; u < (i + 1) * per && u < t->pk.npieces;
+		    u++) {
+			whole &= picker_has(&t->pk, u) != 0;
+			read |= picker_bit(checked, u) != 0;
+		}
+		t->pieces_resumed += whole && !read;
+		t->pieces_rechecked += read;
+		t->pieces_recovered += whole && read;
+	}
+}
+
+/* 1 if we have every unit of piece i. */
+static int
+torrent_piece_whole(const struct torrent *t, uint32_t i)
+{
+	uint32_t	per = t->mi.piece_size / t->mi.unit_size, u;
+
+	for (u = i * per; u < (i + 1) * per && u < t->pk.npieces; u++)
+		if (!picker_has(&t->pk, u))
+			return (0);
+	return (1);
+}
+
+/* Units verified since the last flush that make a flush due. */
+static uint32_t
+torrent_flush_units(const struct torrent *t)
+{
+	return (ENGINE_FLUSH_PIECES * (t->mi.piece_size / t->mi.unit_size));
+}
+
+uint32_t
+torrent_pieces_have(const struct torrent *t)
+{
+	uint32_t	i, n = 0;
+
+	if (t->mi.unit_size == t->mi.piece_size)
+		return (t->pk.nhave);
+	for (i = 0; i < t->mi.npieces; i++)
+		n += torrent_piece_whole(t, i);
+	return (n);
 }
 
 /*
@@ -380,9 +470,11 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
+	if (torrent_piece_whole(t, metainfo_unit_piece(&t->mi, index)))
+		t->pieces_fetched++;
 	t->dirty++;
 	first = !t->seeder_added;
-	flush = t->dirty >= ENGINE_FLUSH_PIECES;
+	flush = t->dirty >= torrent_flush_units(t);
 	if (picker_complete(&t->pk) && !t->committing) {
 		t->committing = 1;
 		complete = 1;
@@ -605,7 +697,7 @@ engine_dirty(struct engine *e)
 	pthread_mutex_lock(&e->lock);
 	for (t = e->torrents; t != NULL && !dirty; t = t->next) {
 		pthread_mutex_lock(&t->lock);
-		dirty = t->dirty >= ENGINE_FLUSH_PIECES;
+		dirty = t->dirty >= torrent_flush_units(t);
 		pthread_mutex_unlock(&t->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
@@ -671,18 +763,24 @@ engine_house_main(void *arg)
 			    now >= t->add_retry_ms;
 			/* Verified pieces, batched, for the log pane (what
 			 * was there at the first look is not news). */
-			if (t->logged_ms == 0 || (t->pk.nhave > t->logged_have &&
+			if (t->logged_ms == 0 || (t->pk.nhave > t->logged_unit &&
 			    now >= t->logged_ms + ENGINE_PROGRESS_MS)) {
+				uint32_t have = torrent_pieces_have(t);
+
 				if (t->logged_ms != 0 &&
-				    t->state == TORRENT_DOWNLOADING)
+				    t->state == TORRENT_DOWNLOADING &&
+				    have > t->logged_have)
 					log_info(ngettext("%s: %u more piece "
 					    "verified (%u/%u)", "%s: %u more "
 					    "pieces verified (%u/%u)",
-					    t->pk.nhave - t->logged_have),
-					    t->mi.name, t->pk.nhave -
-					    t->logged_have, t->pk.nhave,
+					    have - t->logged_have),
+					    t->mi.name, have -
+					    t->logged_have, have,
 					    t->mi.npieces);
-				t->logged_have = t->pk.nhave;
+				if (t->logged_ms == 0 || have > t->logged_have) {
+					t->logged_have = have;
+					t->logged_unit = t->pk.nhave;
+				}
 				t->logged_ms = now;
 			}
 			pthread_mutex_unlock(&t->lock);
@@ -862,11 +960,11 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 		}
 	}
 
-	buf = xmalloc(t->mi.piece_size ? t->mi.piece_size : 1);
-	checked = xcalloc(PICKER_BITFIELD_LEN(t->mi.npieces) + 1, 1);
+	buf = xmalloc(t->mi.unit_size ? t->mi.unit_size : 1);
+	checked = xcalloc(PICKER_BITFIELD_LEN(t->mi.nunits) + 1, 1);
 	trust = 0;
 	if (storage_stat(&t->st, &size, &mtime, &err) == 0 &&
-	    r->bitslen == PICKER_BITFIELD_LEN(t->mi.npieces)) {
+	    r->bitslen == PICKER_BITFIELD_LEN(t->mi.nunits)) {
 		/*
 		 * Only a file as we left it is trusted.  After a crash the
 		 * part file is newer than its record (pieces written since
@@ -878,7 +976,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	}
 	if (check_all && trust && t->state == TORRENT_SEEDING)
 		check_all = 0;
-	for (i = 0; i < t->mi.npieces; i++) {
+	for (i = 0; i < t->mi.nunits; i++) {
 		int rec = r->bits != NULL && i / 8 < r->bitslen &&
 		    picker_bit(r->bits, i);
 
@@ -896,10 +994,10 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	}
 	/* After a crash: pieces written since the last flush hold data. */
 	if (!e->was_clean && t->state == TORRENT_DOWNLOADING) {
-		data = xcalloc(PICKER_BITFIELD_LEN(t->mi.npieces) + 1, 1);
-		if (storage_data_pieces(&t->st, t->mi.piece_size,
-		    t->mi.npieces, data, &err) == 0) {
-			for (i = 0; i < t->mi.npieces; i++) {
+		data = xcalloc(PICKER_BITFIELD_LEN(t->mi.nunits) + 1, 1);
+		if (storage_data_pieces(&t->st, t->mi.unit_size,
+		    t->mi.nunits, data, &err) == 0) {
+			for (i = 0; i < t->mi.nunits; i++) {
 				/* Each piece is hashed once at most. */
 				if (!picker_bit(data, i) ||
 				    picker_has(&t->pk, i) ||
@@ -921,10 +1019,11 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	 * calling it damaged.
 	 */
 	if (t->state == TORRENT_SEEDING && !picker_complete(&t->pk)) {
-		for (i = 0; i < t->mi.npieces; i++) {
+		for (i = 0; i < t->mi.nunits; i++) {
 			if (picker_has(&t->pk, i) || picker_bit(checked, i))
 				continue;
 			t->pieces_rechecked++;
+			picker_bit_set(checked, i);
 			if (engine_verify_piece(t, i, buf)) {
 				picker_set_have(&t->pk, i);
 				t->pieces_recovered++;
@@ -932,6 +1031,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 		}
 	}
 	free(buf);
+	torrent_count_resumed(t, checked);
 	free(checked);
 	if (t->state == TORRENT_SEEDING && !picker_complete(&t->pk)) {
 		mt_err_set(&err, MT_E_CORRUPT, _("%s: data changed on disk"),
@@ -946,7 +1046,7 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	}
 	t->dirty = 1;
 	log_info(_("resumed %s: %u/%u pieces (%u trusted, %u rechecked, %u"
-	    " good)"), t->mi.name, t->pk.nhave, t->mi.npieces,
+	    " good)"), t->mi.name, torrent_pieces_have(t), t->mi.npieces,
 	    t->pieces_resumed, t->pieces_rechecked, t->pieces_recovered);
 	goto add;
 error:
@@ -1271,10 +1371,10 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	struct buf		 text;
 	char			*copy, *base, token[256];
 	char			 abspath[4096];
-	uint8_t			*digests = NULL;
+	uint8_t			*digests = NULL, *chain = NULL;
 	uint64_t		 size;
 	int64_t			 mtime;
-	uint32_t		 n, i;
+	uint32_t		 n, i, unit;
 	int			 created = 0;
 
 	metainfo_init(&mi);
@@ -1291,13 +1391,20 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	strlcpy(mi.name, base, sizeof mi.name);
 	free(copy);
 	strlcpy(mi.group, group != NULL ? group : "", sizeof mi.group);
-	if (hash_file_pieces(abspath, METAINFO_PIECE_SIZE, 0, &digests, &size,
-	    &n, NULL, NULL, err) != 0)
+	/* One pass: the piece digests and the chaining values of units. */
+	unit = engine_unit_size();
+	if (hash_file_pieces(abspath, METAINFO_PIECE_SIZE, unit, 0, &digests,
+	    unit != 0 ? &chain : NULL, &size, &n, NULL, NULL, err) != 0)
 		return (-1);
 	mi.size = size;
 	mi.piece_size = METAINFO_PIECE_SIZE;
 	mi.npieces = n;
 	mi.pieces = digests != NULL ? digests : xcalloc(1, 1);
+	mi.chain = chain;
+	if (chain != NULL) {
+		mi.has_units = 1;
+		mi.unit_size = unit;
+	}
 	engine_mi_trackers(e, &mi);
 	if (metainfo_finish(&mi, err) != 0 ||
 	    metainfo_write(&mi, &text, err) != 0)
@@ -1321,7 +1428,7 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	t->state = TORRENT_SEEDING;
 	if (storage_open_final(&t->st, NULL, abspath, mi.size, err) != 0)
 		goto fail;
-	for (i = 0; i < mi.npieces; i++)
+	for (i = 0; i < mi.nunits; i++)
 		picker_set_have(&t->pk, i);
 	t->superseed = 1;
 	t->seeder_added = 1;
@@ -1338,6 +1445,13 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	req.share.pieces.len = mi.npieces * 20;
 	req.share.group = mi.group;
 	req.share.seeder = e->listen;
+	/* Units for download_file, if they fit the trackers' record. */
+	if (mi.has_units && mi.nunits - mi.npieces <= MSG_CHAIN_MAX &&
+	    mi.nunits > mi.npieces) {
+		req.share.unit_size = mi.unit_size;
+		req.share.chain.p = mi.chain;
+		req.share.chain.len = (mi.nunits - mi.npieces) * 20;
+	}
 	pthread_mutex_lock(&e->tlock);
 	if (engine_tracker_call(e, &req, &rep, err) != 0) {
 		pthread_mutex_unlock(&e->tlock);
@@ -1367,7 +1481,7 @@ engine_share(struct engine *e, const char *path, const char *mtorrent_out,
 	r.data_path = abspath;
 	r.role = PEERDB_ROLE_SEED;
 	r.bits = t->pk.have;
-	r.bitslen = PICKER_BITFIELD_LEN(mi.npieces);
+	r.bitslen = PICKER_BITFIELD_LEN(mi.nunits);
 	if (storage_stat(&t->st, &size, &mtime, NULL) == 0) {
 		r.size = size;
 		r.mtime_ns = mtime;
@@ -1498,7 +1612,7 @@ engine_start_download(struct engine *e, struct metainfo *mi,
 	r.role = t->state == TORRENT_SEEDING ? PEERDB_ROLE_SEED :
 	    PEERDB_ROLE_DOWNLOAD;
 	r.bits = t->pk.have;
-	r.bitslen = PICKER_BITFIELD_LEN(t->mi.npieces);
+	r.bitslen = PICKER_BITFIELD_LEN(t->mi.nunits);
 	r.size = t->mi.size;
 	r.mtime_ns = -1;
 	if (engine_add(e, t, err) != 0) {
@@ -1509,8 +1623,13 @@ engine_start_download(struct engine *e, struct metainfo *mi,
 	}
 	if (peerdb_put(e->db, &r, err) != 0)
 		log_warn("%s: %s", t->mi.name, err->msg);
-	log_info(_("downloading %s to %s/%s (%u pieces)"), t->mi.file_id_hex,
-	    dir, name, t->mi.npieces);
+	if (t->mi.unit_size < t->mi.piece_size)
+		log_info(_("downloading %s to %s/%s (%u pieces, in units of "
+		    "%u KiB)"), t->mi.file_id_hex, dir, name, t->mi.npieces,
+		    t->mi.unit_size / 1024);
+	else
+		log_info(_("downloading %s to %s/%s (%u pieces)"),
+		    t->mi.file_id_hex, dir, name, t->mi.npieces);
 	return (0);
 }
 
@@ -1580,6 +1699,20 @@ engine_get_by_name(struct engine *e, const char *group, const char *name,
 	mi.pieces = xmalloc((size_t)mi.npieces * 20 + 1);
 	memcpy(mi.pieces, rep.metainfo_reply.pieces.p,
 	    (size_t)mi.npieces * 20);
+	/* Units as the tracker recorded them (metainfo_finish() checks). */
+	if (rep.metainfo_reply.unit_size != 0 &&
+	    rep.metainfo_reply.unit_size <= METAINFO_PIECE_SIZE &&
+	    rep.metainfo_reply.piece_size <= METAINFO_PIECE_SIZE &&
+	    rep.metainfo_reply.piece_size != 0 &&
+	    rep.metainfo_reply.chain.len == metainfo_chain_count(
+	    rep.metainfo_reply.size, (uint32_t)rep.metainfo_reply.piece_size,
+	    (uint32_t)rep.metainfo_reply.unit_size) * 20) {
+		mi.has_units = 1;
+		mi.unit_size = (uint32_t)rep.metainfo_reply.unit_size;
+		mi.chain = xmalloc(rep.metainfo_reply.chain.len + 1);
+		memcpy(mi.chain, rep.metainfo_reply.chain.p,
+		    rep.metainfo_reply.chain.len);
+	}
 	pthread_mutex_unlock(&e->tlock);
 	if (rep.metainfo_reply.piece_size > METAINFO_PIECE_SIZE ||
 	    rep.metainfo_reply.piece_size == 0) {

@@ -41,7 +41,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* SHA_CTX's state is public; its functions are deprecated in OpenSSL 3. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "error.h"
 #include "i18n.h"
@@ -66,7 +69,9 @@ struct hash_job {
 	uint32_t	 piece_size;
 	uint32_t	 npieces;
 	uint32_t	 batch;
+	uint32_t	 unit_size;	/* 0: no chain */
 	uint8_t		*digests;
+	uint8_t		*chain;		/* NULL: no chain */
 	const uint8_t	*map;		/* the file, if mapped; else NULL */
 
 	atomic_uint_fast32_t next;	/* next unclaimed piece */
@@ -82,8 +87,9 @@ struct hash_job {
 
 static void	 hash_job_fail(struct hash_job *, enum mt_errc, int,
 		     const char *);
-static int	 hash_piece(struct hash_job *, EVP_MD_CTX *, uint8_t *,
+static int	 hash_piece(struct hash_job *, SHA_CTX *, uint8_t *,
 		     uint32_t);
+static void	 hash_state_get(const SHA_CTX *, uint8_t *);
 static void	*hash_worker(void *);
 static void	*hash_thread(void *);
 static void	 hash_worker_exit(struct hash_job *);
@@ -201,60 +207,139 @@ hash_job_fail(struct hash_job *job, enum mt_errc code, int errnum,
 	atomic_store(&job->stop, 1);
 }
 
-/* Hash piece i into its digest slot using buf (HASH_CHUNK bytes). */
-static int
-hash_piece(struct hash_job *job, EVP_MD_CTX *ctx, uint8_t *buf, uint32_t i)
+/* A chaining value: the SHA1 state after a multiple of 64 bytes. */
+static void
+hash_state_get(const SHA_CTX *c, uint8_t *cv)
 {
-	uint64_t	 off, end;
+	const SHA_LONG	h[5] = { c->h0, c->h1, c->h2, c->h3, c->h4 };
+	unsigned	i;
+
+	for (i = 0; i < 5; i++) {
+		cv[4 * i] = (uint8_t)(h[i] >> 24);
+		cv[4 * i + 1] = (uint8_t)(h[i] >> 16);
+		cv[4 * i + 2] = (uint8_t)(h[i] >> 8);
+		cv[4 * i + 3] = (uint8_t)h[i];
+	}
+}
+
+uint32_t
+hash_chain_count(uint32_t len, uint32_t unit_size)
+{
+	if (unit_size == 0 || len == 0)
+		return (0);
+	return ((len - 1) / unit_size);
+}
+
+int
+hash_unit_check(const uint8_t *cv, uint64_t off, const void *p, size_t len,
+    int last, const uint8_t want[HASH_SHA1_LEN])
+{
+	SHA_CTX		c;
+	uint8_t		got[HASH_SHA1_LEN];
+	unsigned	i;
+
+	if (off % 64 != 0 || (!last && len % 64 != 0))
+		return (0);
+	SHA1_Init(&c);
+	if (off != 0) {
+		SHA_LONG	*h[5] = { &c.h0, &c.h1, &c.h2, &c.h3, &c.h4 };
+
+		for (i = 0; i < 5; i++)
+			*h[i] = (SHA_LONG)cv[4 * i] << 24 |
+			    (SHA_LONG)cv[4 * i + 1] << 16 |
+			    (SHA_LONG)cv[4 * i + 2] << 8 | cv[4 * i + 3];
+		c.Nl = (SHA_LONG)(off << 3);
+		c.Nh = (SHA_LONG)(off >> 29);
+	}
+	SHA1_Update(&c, p, len);
+	if (last)
+		SHA1_Final(got, &c);
+	else
+		hash_state_get(&c, got);
+	return (memcmp(got, want, HASH_SHA1_LEN) == 0);
+}
+
+int
+hash_piece_chain(const void *p, size_t len, uint32_t unit_size,
+    uint8_t *chain, uint8_t digest[HASH_SHA1_LEN])
+{
+	const uint8_t	*b = p;
+	SHA_CTX		 c;
+	size_t		 off = 0, n;
+
+	if (unit_size == 0 || unit_size % 64 != 0)
+		return (-1);
+	SHA1_Init(&c);
+	while (len - off > unit_size) {
+		SHA1_Update(&c, b + off, unit_size);
+		off += unit_size;
+		hash_state_get(&c, chain);
+		chain += HASH_SHA1_LEN;
+	}
+	n = len - off;
+	SHA1_Update(&c, b + off, n);
+	SHA1_Final(digest, &c);
+	return (0);
+}
+
+/*
+ * Hash piece i into its digest slot using buf (HASH_CHUNK bytes), and
+ * its chaining values into the chain if the job keeps one.
+ */
+static int
+hash_piece(struct hash_job *job, SHA_CTX *c, uint8_t *buf, uint32_t i)
+{
+	uint64_t	 start, off, end, stop, unit;
+	uint8_t		*cv = NULL;
 	size_t		 want;
 	ssize_t		 n;
-	unsigned	 dlen;
 
-	off = (uint64_t)i * job->piece_size;
+	start = off = (uint64_t)i * job->piece_size;
 	end = off + job->piece_size;
 	if (end > job->size)
 		end = job->size;
-	if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1) {
-		hash_job_fail(job, MT_E_INTERNAL, 0, _("SHA1 failed"));
-		return (-1);
-	}
-	if (job->map != NULL) {
-		if (EVP_DigestUpdate(ctx, job->map + off,
-		    (size_t)(end - off)) != 1) {
-			hash_job_fail(job, MT_E_INTERNAL, 0, _("SHA1 failed"));
-			return (-1);
-		}
-		atomic_fetch_add_explicit(&job->done, end - off,
-		    memory_order_relaxed);
-		off = end;
-	}
+	unit = job->chain != NULL ? job->unit_size : job->piece_size;
+	if (job->chain != NULL)
+		cv = job->chain + (size_t)i * hash_chain_count(job->piece_size,
+		    job->unit_size) * HASH_SHA1_LEN;
+	SHA1_Init(c);
 	while (off < end) {
-		want = end - off > HASH_CHUNK ? HASH_CHUNK : end - off;
-		n = pread(job->fd, buf, want, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			hash_job_fail(job, MT_E_IO, errno, _("read"));
-			return (-1);
+		/* Up to the next unit boundary, where the state is kept. */
+		stop = start + ((off - start) / unit + 1) * unit;
+		if (stop > end)
+			stop = end;
+		if (job->map != NULL) {
+			SHA1_Update(c, job->map + off, (size_t)(stop - off));
+			atomic_fetch_add_explicit(&job->done, stop - off,
+			    memory_order_relaxed);
+			off = stop;
 		}
-		if (n == 0) {
-			hash_job_fail(job, MT_E_IO, 0,
-			    _("file shrank while it was hashed"));
-			return (-1);
+		while (off < stop) {
+			want = stop - off > HASH_CHUNK ? HASH_CHUNK :
+			    stop - off;
+			n = pread(job->fd, buf, want, (off_t)off);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1) {
+				hash_job_fail(job, MT_E_IO, errno, _("read"));
+				return (-1);
+			}
+			if (n == 0) {
+				hash_job_fail(job, MT_E_IO, 0,
+				    _("file shrank while it was hashed"));
+				return (-1);
+			}
+			SHA1_Update(c, buf, (size_t)n);
+			off += (uint64_t)n;
+			atomic_fetch_add_explicit(&job->done, (uint64_t)n,
+			    memory_order_relaxed);
 		}
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
-			hash_job_fail(job, MT_E_INTERNAL, 0, _("SHA1 failed"));
-			return (-1);
+		if (cv != NULL && off < end) {
+			hash_state_get(c, cv);
+			cv += HASH_SHA1_LEN;
 		}
-		off += (uint64_t)n;
-		atomic_fetch_add_explicit(&job->done, (uint64_t)n,
-		    memory_order_relaxed);
 	}
-	if (EVP_DigestFinal_ex(ctx, job->digests + (size_t)i * HASH_SHA1_LEN,
-	    &dlen) != 1 || dlen != HASH_SHA1_LEN) {
-		hash_job_fail(job, MT_E_INTERNAL, 0, _("SHA1 failed"));
-		return (-1);
-	}
+	SHA1_Final(job->digests + (size_t)i * HASH_SHA1_LEN, c);
 	return (0);
 }
 
@@ -272,16 +357,10 @@ static void *
 hash_worker(void *arg)
 {
 	struct hash_job	*job = arg;
-	EVP_MD_CTX	*ctx;
+	SHA_CTX		 ctx;
 	uint8_t		*buf;
 	uint32_t	 first, i, last;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		hash_job_fail(job, MT_E_INTERNAL, 0,
-		    _("cannot create a SHA1 context"));
-		hash_worker_exit(job);
-		return (NULL);
-	}
 	buf = xmalloc(HASH_CHUNK);
 	while (!atomic_load_explicit(&job->stop, memory_order_relaxed)) {
 		first = (uint32_t)atomic_fetch_add(&job->next, job->batch);
@@ -290,12 +369,11 @@ hash_worker(void *arg)
 		last = job->npieces - first > job->batch ?
 		    first + job->batch : job->npieces;
 		for (i = first; i < last; i++) {
-			if (hash_piece(job, ctx, buf, i) != 0)
+			if (hash_piece(job, &ctx, buf, i) != 0)
 				break;
 		}
 	}
 	free(buf);
-	EVP_MD_CTX_free(ctx);
 	hash_worker_exit(job);
 	return (NULL);
 }
@@ -310,8 +388,9 @@ hash_thread(void *arg)
 
 /* hash_file_pieces() and hash_file_pieces_mapped(): map says which. */
 static int
-hash_pieces(const char *path, uint32_t piece_size, unsigned nthreads,
-    uint8_t **digests, uint64_t *size, uint32_t *npieces,
+hash_pieces(const char *path, uint32_t piece_size, uint32_t unit_size,
+    unsigned nthreads, uint8_t **digests, uint8_t **chain, uint64_t *size,
+    uint32_t *npieces,
     hash_progress_fn *progress, void *arg, int map, struct mt_err *err)
 {
 	struct hash_job		 job;
@@ -326,11 +405,16 @@ hash_pieces(const char *path, uint32_t piece_size, unsigned nthreads,
 	int			 fd, rc = -1;
 
 	*digests = NULL;
+	if (chain != NULL)
+		*chain = NULL;
 	*size = 0;
 	*npieces = 0;
 	if (piece_size == 0 || piece_size > METAINFO_PIECE_SIZE)
 		return (mt_err_set(err, MT_E_BADVALUE,
 		    _("bad piece size %u"), piece_size));
+	if (chain != NULL && !metainfo_unit_size_ok(piece_size, unit_size))
+		return (mt_err_set(err, MT_E_BADVALUE,
+		    _("bad unit size %u"), unit_size));
 	if ((fd = hash_open(path, &st, err)) == -1)
 		return (-1);
 	count = metainfo_piece_count((uint64_t)st.st_size, piece_size);
@@ -346,6 +430,10 @@ hash_pieces(const char *path, uint32_t piece_size, unsigned nthreads,
 			progress(arg, 0, 0);
 		return (0);
 	}
+	/* Too many chaining values for a .mtorrent: none. */
+	if (chain != NULL && metainfo_chain_count((uint64_t)st.st_size,
+	    piece_size, unit_size) > METAINFO_CHAIN_MAX)
+		chain = NULL;
 	memset(&job, 0, sizeof job);
 	if (map && (uint64_t)st.st_size <= SIZE_MAX) {
 		/* Where mmap() fails, pread() will do. */
@@ -366,6 +454,11 @@ hash_pieces(const char *path, uint32_t piece_size, unsigned nthreads,
 	job.piece_size = piece_size;
 	job.npieces = (uint32_t)count;
 	job.digests = xmalloc((size_t)count * HASH_SHA1_LEN);
+	if (chain != NULL) {
+		job.unit_size = unit_size;
+		job.chain = xmalloc((size_t)count * hash_chain_count(
+		    piece_size, unit_size) * HASH_SHA1_LEN + 1);
+	}
 	atomic_init(&job.next, 0);
 	atomic_init(&job.done, 0);
 	atomic_init(&job.stop, 0);
@@ -445,10 +538,13 @@ hash_pieces(const char *path, uint32_t piece_size, unsigned nthreads,
 		if (err != NULL)
 			*err = job.err;
 		free(job.digests);
+		free(job.chain);
 	} else {
 		if (progress != NULL)
 			progress(arg, job.size, job.size);
 		*digests = job.digests;
+		if (chain != NULL)
+			*chain = job.chain;
 		*size = job.size;
 		*npieces = job.npieces;
 		rc = 0;
@@ -462,21 +558,23 @@ hash_pieces(const char *path, uint32_t piece_size, unsigned nthreads,
 }
 
 int
-hash_file_pieces(const char *path, uint32_t piece_size, unsigned nthreads,
-    uint8_t **digests, uint64_t *size, uint32_t *npieces,
-    hash_progress_fn *progress, void *arg, struct mt_err *err)
+hash_file_pieces(const char *path, uint32_t piece_size, uint32_t unit_size,
+    unsigned nthreads, uint8_t **digests, uint8_t **chain, uint64_t *size,
+    uint32_t *npieces, hash_progress_fn *progress, void *arg,
+    struct mt_err *err)
 {
-	return (hash_pieces(path, piece_size, nthreads, digests, size,
-	    npieces, progress, arg, 0, err));
+	return (hash_pieces(path, piece_size, unit_size, nthreads, digests,
+	    chain, size, npieces, progress, arg, 0, err));
 }
 
 int
 hash_file_pieces_mapped(const char *path, uint32_t piece_size,
-    unsigned nthreads, uint8_t **digests, uint64_t *size, uint32_t *npieces,
-    hash_progress_fn *progress, void *arg, struct mt_err *err)
+    uint32_t unit_size, unsigned nthreads, uint8_t **digests, uint8_t **chain,
+    uint64_t *size, uint32_t *npieces, hash_progress_fn *progress, void *arg,
+    struct mt_err *err)
 {
-	return (hash_pieces(path, piece_size, nthreads, digests, size,
-	    npieces, progress, arg, 1, err));
+	return (hash_pieces(path, piece_size, unit_size, nthreads, digests,
+	    chain, size, npieces, progress, arg, 1, err));
 }
 
 int

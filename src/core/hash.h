@@ -37,6 +37,39 @@ int	 hash_unhex(const char *s, size_t n, uint8_t *out);
 typedef void hash_progress_fn(void *arg, uint64_t done, uint64_t total);
 
 /*
+ * Chaining values (the .mtorrent's units field, man/mtorrent.5): SHA1
+ * works through its input 64 bytes at a time, and its 20-byte state
+ * after the first k * unit_size bytes of a piece is that piece's k-th
+ * chaining value.  With the values before and after a unit, that unit
+ * alone can be checked (finding other bytes that lead from one state to
+ * the next is a second preimage of SHA1), and the last unit of a piece
+ * is checked against the piece's own digest; so a piece can be taken
+ * and passed on in units while every byte is still checked by SHA1, and
+ * the values cost nothing but keeping states the piece's hashing goes
+ * through anyway.
+ */
+
+/* Chaining values inside a piece of len bytes: ceil(len / unit) - 1. */
+uint32_t hash_chain_count(uint32_t len, uint32_t unit_size);
+
+/*
+ * SHA1 of the piece of len bytes at p into digest and its
+ * hash_chain_count(len, unit_size) chaining values into chain (20 bytes
+ * each).  0, or -1 if unit_size is not a multiple of 64.
+ */
+int	 hash_piece_chain(const void *p, size_t len, uint32_t unit_size,
+	     uint8_t *chain, uint8_t digest[HASH_SHA1_LEN]);
+
+/*
+ * Check the len bytes at p, found off bytes into their piece (a
+ * multiple of 64): starting from chaining value cv (ignored when off is
+ * 0), they must lead to want, which is the next chaining value, or the
+ * piece's digest when last.  1 if they do, else 0.
+ */
+int	 hash_unit_check(const uint8_t *cv, uint64_t off, const void *p,
+	     size_t len, int last, const uint8_t want[HASH_SHA1_LEN]);
+
+/*
  * Hash the regular file at path in pieces of piece_size bytes (1 to
  * METAINFO_PIECE_SIZE) with up to nthreads threads (0 = one per online
  * core plus one, to cover disk waits; at most HASH_THREADS_MAX).  Workers take batches of pieces from a
@@ -45,16 +78,20 @@ typedef void hash_progress_fn(void *arg, uint64_t done, uint64_t total);
  *
  * On success *digests is a new array of npieces * 20 bytes (free with
  * free(); NULL for an empty file), *size the file size and *npieces the
- * piece count (0 for an empty file).  progress may be NULL.  Returns 0,
+ * piece count (0 for an empty file).  If chain is not NULL, *chain is a
+ * new array of the pieces' chaining values for units of unit_size
+ * (metainfo_unit_size_ok()), hash_chain_count() per piece, in order
+ * (NULL for an empty file, a file of one unit, or one that needs more
+ * than METAINFO_CHAIN_MAX).  progress may be NULL.  Returns 0,
  * or -1 with MT_E_IO (cannot open or read, not a regular file, the file
  * changed size while hashed), MT_E_BADVALUE (bad piece_size) or
  * MT_E_TOOBIG (piece count over METAINFO_PIECES_MAX); nothing is
  * allocated then.
  */
 int	 hash_file_pieces(const char *path, uint32_t piece_size,
-	     unsigned nthreads, uint8_t **digests, uint64_t *size,
-	     uint32_t *npieces, hash_progress_fn *progress, void *arg,
-	     struct mt_err *err);
+	     uint32_t unit_size, unsigned nthreads, uint8_t **digests,
+	     uint8_t **chain, uint64_t *size, uint32_t *npieces,
+	     hash_progress_fn *progress, void *arg, struct mt_err *err);
 
 /*
  * As hash_file_pieces(), but reads the file through mmap() (falling back
@@ -64,9 +101,9 @@ int	 hash_file_pieces(const char *path, uint32_t piece_size,
  * call it; the peer uses hash_file_pieces().
  */
 int	 hash_file_pieces_mapped(const char *path, uint32_t piece_size,
-	     unsigned nthreads, uint8_t **digests, uint64_t *size,
-	     uint32_t *npieces, hash_progress_fn *progress, void *arg,
-	     struct mt_err *err);
+	     uint32_t unit_size, unsigned nthreads, uint8_t **digests,
+	     uint8_t **chain, uint64_t *size, uint32_t *npieces,
+	     hash_progress_fn *progress, void *arg, struct mt_err *err);
 
 /*
  * SHA1 of the whole regular file at path (one thread, sequential reads)

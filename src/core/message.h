@@ -32,6 +32,12 @@ struct mt_err;
 #define MSG_PROTO_CANCEL	2	/* first version with piece_cancel */
 #define MSG_STR_MAX		4096	/* longest text argument */
 #define MSG_LIST_MAX		(WIRE_ARGS_MAX - 8) /* items in a LIST */
+/*
+ * Chaining values a share or metainfo_reply carries: with the pieces
+ * they fit one frame, and as hex one replication event.  A file that
+ * needs more is recorded on the trackers without units.
+ */
+#define MSG_CHAIN_MAX		12000
 
 /* Is v a protocol version a hello may carry (MIN..VERSION)? */
 #define MSG_PROTO_OK(v)	((v) >= MSG_PROTO_VERSION_MIN && \

@@ -3,16 +3,17 @@
  *
  * The grammar is in mtorrent.5.  In short: LF-terminated lines of
  * "KEY SP VALUE", the keys in a fixed order (mtorrent-version, tracker
- * 1..16 times, name, size, piece-size, pieces, then optionally group and
- * sha1), nothing else.  Because every value has exactly one accepted
+ * 1..16 times, name, size, piece-size, pieces, then optionally units,
+ * group and sha1), nothing else.  Because every value has exactly one accepted
  * spelling (no leading zeros, lowercase hex, one space), the text is
  * canonical and metainfo_write() reproduces what metainfo_parse()
  * accepted byte for byte; the round-trip tests rely on that.
  *
  * The parser walks the text once, line by line, without copying it.  It
- * allocates exactly once, for the piece digests, and only after the size,
- * the piece size and the length of the pieces line all agree, so a hostile
- * file costs at most METAINFO_PIECES_MAX * 20 bytes.  Every error names
+ * allocates once for the piece digests (and once for the chaining values
+ * of units), and only after the size, the piece size and the length of
+ * the line all agree, so a hostile file costs at most
+ * (METAINFO_PIECES_MAX + METAINFO_CHAIN_MAX) * 20 bytes.  Every error names
  * its line.  Number parsing checks for overflow before each digit.
  */
 #include "config.h"
@@ -43,6 +44,7 @@ enum mi_field {
 	F_SIZE,
 	F_PIECE_SIZE,
 	F_PIECES,
+	F_UNITS,
 	F_GROUP,
 	F_SHA1,
 	F_COUNT
@@ -58,6 +60,7 @@ static const struct {
 	[F_SIZE] = { "size", 1 },
 	[F_PIECE_SIZE] = { "piece-size", 1 },
 	[F_PIECES] = { "pieces", 1 },
+	[F_UNITS] = { "units", 0 },
 	[F_GROUP] = { "group", 0 },
 	[F_SHA1] = { "sha1", 0 },
 };
@@ -80,6 +83,11 @@ static int	mi_name_checkl(const char *, size_t, unsigned, const char *,
 static int	mi_parse_line(struct metainfo *, enum mi_field, const char *,
 		    size_t, int, unsigned, struct mt_err *);
 static int	mi_write_check(const struct metainfo *, struct mt_err *);
+static int	mi_parse_units(struct metainfo *, const char *, size_t,
+		    unsigned, struct mt_err *);
+static uint32_t	mi_span_len(uint64_t, uint32_t, uint32_t);
+static int	mi_write_digests(struct buf *, const char *, const uint8_t *,
+		    size_t, struct mt_err *);
 
 void
 metainfo_init(struct metainfo *mi)
@@ -91,6 +99,7 @@ void
 metainfo_done(struct metainfo *mi)
 {
 	free(mi->pieces);
+	free(mi->chain);
 	memset(mi, 0, sizeof *mi);
 }
 
@@ -107,17 +116,77 @@ metainfo_piece_count(uint64_t size, uint32_t piece_size)
 	return ((int64_t)n);
 }
 
+/* Length of span i of len bytes in a file of size bytes. */
+static uint32_t
+mi_span_len(uint64_t size, uint32_t len, uint32_t i)
+{
+	uint64_t	off = (uint64_t)i * len;
+
+	if (off >= size)
+		return (0);
+	return (size - off < len ? (uint32_t)(size - off) : len);
+}
+
 uint32_t
 metainfo_piece_len(const struct metainfo *mi, uint32_t i)
 {
-	uint64_t	off;
+	return (mi_span_len(mi->size, mi->piece_size, i));
+}
 
-	off = (uint64_t)i * mi->piece_size;
-	if (off >= mi->size)
+int
+metainfo_unit_size_ok(uint32_t piece_size, uint32_t unit_size)
+{
+	return (unit_size >= METAINFO_PIECE_SIZE_MIN &&
+	    (unit_size & (unit_size - 1)) == 0 && unit_size <= piece_size / 2);
+}
+
+uint64_t
+metainfo_chain_count(uint64_t size, uint32_t piece_size, uint32_t unit_size)
+{
+	if (unit_size == 0 || piece_size == 0)
 		return (0);
-	if (mi->size - off < mi->piece_size)
-		return ((uint32_t)(mi->size - off));
-	return (mi->piece_size);
+	return ((size / unit_size + (size % unit_size != 0)) -
+	    (size / piece_size + (size % piece_size != 0)));
+}
+
+uint32_t
+metainfo_unit_len(const struct metainfo *mi, uint32_t u)
+{
+	return (mi_span_len(mi->size, mi->unit_size, u));
+}
+
+uint32_t
+metainfo_unit_piece(const struct metainfo *mi, uint32_t u)
+{
+	return (u / (mi->piece_size / mi->unit_size));
+}
+
+int
+metainfo_unit_check(const struct metainfo *mi, uint32_t u, const void *p,
+    size_t len)
+{
+	uint32_t	 per, k, piece, base;
+	const uint8_t	*cv, *want;
+	uint8_t		 md[HASH_SHA1_LEN];
+
+	if (u >= mi->nunits || len != metainfo_unit_len(mi, u))
+		return (0);
+	if (!mi->has_units)
+		return (hash_sha1(p, len, md, NULL) == 0 &&
+		    memcmp(md, mi->pieces + (size_t)u * HASH_SHA1_LEN,
+		    HASH_SHA1_LEN) == 0);
+	per = mi->piece_size / mi->unit_size;
+	piece = u / per;
+	k = u % per;
+	base = piece * (per - 1);
+	cv = k > 0 ? mi->chain + (size_t)(base + k - 1) * HASH_SHA1_LEN :
+	    NULL;
+	if (k == per - 1 || u == mi->nunits - 1)
+		return (hash_unit_check(cv, (uint64_t)k * mi->unit_size, p,
+		    len, 1, mi->pieces + (size_t)piece * HASH_SHA1_LEN));
+	want = mi->chain + (size_t)(base + k) * HASH_SHA1_LEN;
+	return (hash_unit_check(cv, (uint64_t)k * mi->unit_size, p, len, 0,
+	    want));
 }
 
 int
@@ -132,6 +201,25 @@ metainfo_finish(struct metainfo *mi, struct mt_err *err)
 		    _("%u pieces do not fit a size of %llu bytes in pieces "
 		    "of %u bytes"), mi->npieces,
 		    (unsigned long long)mi->size, mi->piece_size));
+	if (mi->has_units) {
+		if (!metainfo_unit_size_ok(mi->piece_size, mi->unit_size))
+			return (mt_err_set(err, MT_E_MISMATCH,
+			    _("units of %u bytes do not split pieces of %u"),
+			    mi->unit_size, mi->piece_size));
+		if (metainfo_chain_count(mi->size, mi->piece_size,
+		    mi->unit_size) > METAINFO_CHAIN_MAX)
+			return (mt_err_set(err, MT_E_MISMATCH,
+			    _("more than %u chaining values"),
+			    METAINFO_CHAIN_MAX));
+		mi->nunits = mi->npieces + (uint32_t)metainfo_chain_count(
+		    mi->size, mi->piece_size, mi->unit_size);
+		if (mi->nunits > mi->npieces && mi->chain == NULL)
+			return (mt_err_set(err, MT_E_MISMATCH,
+			    _("units without chaining values")));
+	} else {
+		mi->unit_size = mi->piece_size;
+		mi->nunits = mi->npieces;
+	}
 	if (hash_sha1(mi->pieces, (size_t)mi->npieces * HASH_SHA1_LEN,
 	    mi->file_id, err) != 0)
 		return (-1);
@@ -462,6 +550,8 @@ mi_parse_line(struct metainfo *mi, enum mi_field f, const char *v,
 	if (has_sp && vlen == 0 && f != F_NAME && f != F_GROUP)
 		return (mt_err_setl(err, MT_E_BADVALUE, line,
 		    _("%s: space but no value"), mi_fields[f].key));
+	if (f == F_UNITS)
+		return (mi_parse_units(mi, v, vlen, line, err));
 	if (!has_sp && f != F_PIECES && f != F_NAME && f != F_GROUP)
 		return (mt_err_setl(err, MT_E_BADVALUE, line,
 		    _("%s: no value"), mi_fields[f].key));
@@ -552,9 +642,65 @@ mi_parse_line(struct metainfo *mi, enum mi_field f, const char *v,
 		(void)hash_unhex(v, HASH_SHA1_LEN, mi->sha1);
 		mi->has_sha1 = 1;
 		break;
+	case F_UNITS:	/* mi_parse_units() */
 	case F_COUNT:
 		break;
 	}
+	return (0);
+}
+
+/* "units SIZE[ CHAIN]": the unit size, then its chaining values. */
+static int
+mi_parse_units(struct metainfo *mi, const char *v, size_t vlen,
+    unsigned line, struct mt_err *err)
+{
+	const char	*sp;
+	size_t		 slen, hlen;
+	uint64_t	 u, n;
+
+	sp = memchr(v, ' ', vlen);
+	slen = sp != NULL ? (size_t)(sp - v) : vlen;
+	if (mi_parse_u64(v, slen, UINT32_MAX, &u, line, _("units"),
+	    err) != 0) {
+		if (err != NULL)
+			err->code = MT_E_BADVALUE;
+		return (-1);
+	}
+	if (!metainfo_unit_size_ok(mi->piece_size, (uint32_t)u))
+		return (mt_err_setl(err, MT_E_BADVALUE, line,
+		    _("units: %llu is not a power of two from %u to half "
+		    "the piece size"), (unsigned long long)u,
+		    METAINFO_PIECE_SIZE_MIN));
+	n = metainfo_chain_count(mi->size, mi->piece_size, (uint32_t)u);
+	if (n > METAINFO_CHAIN_MAX)
+		return (mt_err_setl(err, MT_E_TOOBIG, line,
+		    _("units: size %llu needs %llu chaining values, more "
+		    "than %u"), (unsigned long long)mi->size,
+		    (unsigned long long)n, METAINFO_CHAIN_MAX));
+	hlen = sp != NULL ? vlen - slen - 1 : 0;
+	if (sp != NULL && hlen == 0)
+		return (mt_err_setl(err, MT_E_BADVALUE, line,
+		    _("units: space but no chaining values")));
+	/* Lengths first: nothing is allocated for a wrong count. */
+	if (hlen % 40 != 0)
+		return (mt_err_setl(err, MT_E_BADHEX, line,
+		    _("units: %zu characters is not a multiple of 40"),
+		    hlen));
+	if (hlen / 40 != n)
+		return (mt_err_setl(err, MT_E_MISMATCH, line,
+		    _("units: %zu chaining values, but size %llu needs "
+		    "%llu"), hlen / 40, (unsigned long long)mi->size,
+		    (unsigned long long)n));
+	if (hlen > 0 && mi_hex_check(sp + 1, hlen, hlen, line, _("units"),
+	    err) != 0)
+		return (-1);
+	if (n > 0) {
+		mi->chain = xmalloc((size_t)n * HASH_SHA1_LEN);
+		(void)hash_unhex(sp + 1, (size_t)n * HASH_SHA1_LEN,
+		    mi->chain);
+	}
+	mi->has_units = 1;
+	mi->unit_size = (uint32_t)u;
 	return (0);
 }
 
@@ -705,6 +851,42 @@ mi_write_check(const struct metainfo *mi, struct mt_err *err)
 		    _("%u pieces do not fit a size of %llu bytes in pieces "
 		    "of %u bytes"), mi->npieces,
 		    (unsigned long long)mi->size, mi->piece_size));
+	if (mi->has_units && (!metainfo_unit_size_ok(mi->piece_size,
+	    mi->unit_size) || metainfo_chain_count(mi->size, mi->piece_size,
+	    mi->unit_size) > METAINFO_CHAIN_MAX || (mi->chain == NULL &&
+	    metainfo_chain_count(mi->size, mi->piece_size,
+	    mi->unit_size) > 0)))
+		return (mt_err_set(err, MT_E_BADVALUE,
+		    _("units of %u bytes do not fit this file"),
+		    mi->unit_size));
+	return (0);
+}
+
+/*
+ * Append the line "HEAD[ HEX]\n" with n 20-byte digests at d as hex,
+ * written straight into the buffer.
+ */
+static int
+mi_write_digests(struct buf *out, const char *head, const uint8_t *d,
+    size_t n, struct mt_err *err)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 hlen = strlen(head), i, k;
+	uint8_t			*p;
+
+	if ((p = buf_reserve(out, hlen + 2 + n * 2 * HASH_SHA1_LEN,
+	    err)) == NULL)
+		return (-1);
+	memcpy(p, head, hlen);
+	i = hlen;
+	if (n > 0)
+		p[i++] = ' ';
+	for (k = 0; k < n * HASH_SHA1_LEN; k++) {
+		p[i++] = (uint8_t)digits[d[k] >> 4];
+		p[i++] = (uint8_t)digits[d[k] & 0xf];
+	}
+	p[i++] = '\n';
+	buf_commit(out, i);
 	return (0);
 }
 
@@ -712,11 +894,9 @@ int
 metainfo_write(const struct metainfo *mi, struct buf *out,
     struct mt_err *err)
 {
-	static const char	 digits[] = "0123456789abcdef";
 	char			 line[METAINFO_NAME_MAX + 128];
 	char			 hex[2 * HASH_SHA1_LEN + 1];
-	size_t			 saved, hexlen, i, k;
-	uint8_t			*p;
+	size_t			 saved;
 	unsigned		 t;
 	int			 n;
 
@@ -745,21 +925,16 @@ metainfo_write(const struct metainfo *mi, struct buf *out,
 	if (buf_add(out, line, (size_t)n, err) != 0)
 		goto fail;
 
-	/* The pieces line is hexed straight into the buffer. */
-	hexlen = (size_t)mi->npieces * 2 * HASH_SHA1_LEN;
-	if ((p = buf_reserve(out, sizeof "pieces " + hexlen, err)) == NULL)
+	if (mi_write_digests(out, "pieces", mi->pieces, mi->npieces,
+	    err) != 0)
 		goto fail;
-	memcpy(p, "pieces", 6);
-	i = 6;
-	if (hexlen > 0)
-		p[i++] = ' ';
-	for (k = 0; k < hexlen / 2; k++) {
-		p[i++] = (uint8_t)digits[mi->pieces[k] >> 4];
-		p[i++] = (uint8_t)digits[mi->pieces[k] & 0xf];
+	if (mi->has_units) {
+		n = snprintf(line, sizeof line, "units %u", mi->unit_size);
+		if (mi_write_digests(out, line, mi->chain,
+		    (size_t)metainfo_chain_count(mi->size, mi->piece_size,
+		    mi->unit_size), err) != 0)
+			goto fail;
 	}
-	p[i++] = '\n';
-	buf_commit(out, i);
-
 	if (mi->group[0] != '\0') {
 		n = snprintf(line, sizeof line, "group %s\n", mi->group);
 		if (buf_add(out, line, (size_t)n, err) != 0)

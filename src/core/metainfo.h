@@ -21,8 +21,14 @@ struct mt_err;
 #define METAINFO_PIECE_SIZE	(512U * 1024U)	/* written; largest */
 #define METAINFO_PIECE_SIZE_MIN	(16U * 1024U)	/* smallest read */
 #define METAINFO_PIECES_MAX	(1U << 22)	/* 2 TiB at 512 KiB */
-/* Largest text: a pieces line of METAINFO_PIECES_MAX digests + 1 MiB. */
-#define METAINFO_TEXT_MAX	(METAINFO_PIECES_MAX * 40U + 1024U * 1024U)
+#define METAINFO_UNIT_SIZE	(128U * 1024U)	/* written */
+#define METAINFO_CHAIN_MAX	(1U << 20)	/* chaining values */
+/*
+ * Largest text: a pieces line of METAINFO_PIECES_MAX digests, a units
+ * line of METAINFO_CHAIN_MAX values, and 1 MiB.
+ */
+#define METAINFO_TEXT_MAX	((METAINFO_PIECES_MAX + METAINFO_CHAIN_MAX) * \
+				    40U + 1024U * 1024U)
 #define METAINFO_NAME_MAX	255		/* bytes */
 #define METAINFO_TRACKERS_MAX	16
 #define METAINFO_ADDR_MAX	262		/* HOST:PORT text */
@@ -41,6 +47,17 @@ struct metainfo {
 	uint32_t		 piece_size;
 	uint32_t		 npieces;
 	uint8_t			*pieces;	/* npieces * 20 bytes, owned */
+	/*
+	 * Transfer units (the units field; hash.h, "Chaining values"):
+	 * pieces are sent and checked unit_size bytes at a time.  Without
+	 * the field a unit is a piece: unit_size == piece_size, nunits ==
+	 * npieces, chain NULL.
+	 */
+	int			 has_units;
+	uint32_t		 unit_size;
+	uint32_t		 nunits;
+	uint8_t			*chain;		/* (nunits - npieces) * 20,
+						   owned; NULL if none */
 	uint8_t			 file_id[20];
 	char			 file_id_hex[41];
 	char			 group[METAINFO_NAME_MAX + 1]; /* "" none */
@@ -61,7 +78,7 @@ void	 metainfo_done(struct metainfo *mi);
  *   MT_E_TRUNCATED  the text does not end with a newline
  *   MT_E_BADFIELD   unknown, missing, duplicated or misplaced field;
  *                   empty line
- *   MT_E_BADVALUE   bad number, version, address, piece size; negative
+ *   MT_E_BADVALUE   bad number, version, address, piece or unit size; negative
  *                   or zero where not allowed; CR before LF
  *   MT_E_BADHEX     pieces, fingerprint or sha1 not lowercase hex of the
  *                   right length
@@ -85,7 +102,9 @@ int	 metainfo_write(const struct metainfo *mi, struct buf *out,
 
 /*
  * Fill mi's derived fields from its pieces: npieces must match size and
- * piece_size; computes file_id and file_id_hex.  0, or -1 MT_E_MISMATCH.
+ * piece_size (and, with has_units, the chain its unit size); computes
+ * file_id, file_id_hex, and unit_size and nunits.  0, or -1
+ * MT_E_MISMATCH.
  */
 int	 metainfo_finish(struct metainfo *mi, struct mt_err *err);
 
@@ -97,6 +116,33 @@ int64_t	 metainfo_piece_count(uint64_t size, uint32_t piece_size);
 
 /* Length of piece i < npieces (the last may be short). */
 uint32_t metainfo_piece_len(const struct metainfo *mi, uint32_t i);
+
+/*
+ * 1 if unit_size may split pieces of piece_size: a power of two from
+ * METAINFO_PIECE_SIZE_MIN to half the piece size.
+ */
+int	 metainfo_unit_size_ok(uint32_t piece_size, uint32_t unit_size);
+
+/*
+ * Chaining values a file of size bytes needs in units of unit_size
+ * within pieces of piece_size: units minus pieces.
+ */
+uint64_t metainfo_chain_count(uint64_t size, uint32_t piece_size,
+	     uint32_t unit_size);
+
+/* Length of unit u < nunits (the last of a piece may be short). */
+uint32_t metainfo_unit_len(const struct metainfo *mi, uint32_t u);
+
+/* The piece unit u < nunits belongs to. */
+uint32_t metainfo_unit_piece(const struct metainfo *mi, uint32_t u);
+
+/*
+ * 1 if the len bytes at p are unit u < nunits (len must be its
+ * length), checked by SHA1: against the piece digest when a unit is a
+ * piece, else through the chaining values; 0 if not.
+ */
+int	 metainfo_unit_check(const struct metainfo *mi, uint32_t u,
+	     const void *p, size_t len);
 
 /*
  * 0 if name is a safe single file name (non-empty, not "." or "..", no

@@ -28,7 +28,7 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 	struct snapshot_peer	*sp;
 	const char		*name;
 	size_t			 n = 0, k, j;
-	uint32_t		 i;
+	uint32_t		 i, per;
 
 	strlcpy(st->file_id, t->mi.file_id_hex, sizeof st->file_id);
 	strlcpy(st->name, t->mi.name, sizeof st->name);
@@ -45,7 +45,7 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 	}
 	pthread_mutex_lock(&t->lock);
 	strlcpy(st->path, t->st.path, sizeof st->path);
-	st->have = t->pk.nhave;
+	st->have = torrent_pieces_have(t);
 	st->seeding = t->state == TORRENT_SEEDING;
 	st->error = t->state == TORRENT_ERROR;
 	strlcpy(st->errmsg, t->errmsg, sizeof st->errmsg);
@@ -53,16 +53,39 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 	st->up_bps = rate_get(&t->up, now);
 	st->downloaded = t->downloaded;
 	st->uploaded = t->uploaded;
-	st->unavailable = t->state == TORRENT_DOWNLOADING ?
-	    picker_unavailable(&t->pk) : 0;
+	/*
+	 * Per piece, from its units: had when all are, in flight when some
+	 * is on its way or had, held by as many peers as its rarest unit.
+	 */
 	st->pieces = xcalloc((size_t)t->mi.npieces + 1, 1);
 	st->avail = xcalloc((size_t)t->mi.npieces + 1, sizeof *st->avail);
+	per = t->mi.piece_size / t->mi.unit_size;
 	for (i = 0; i < t->mi.npieces; i++) {
-		if (picker_bit(t->pk.have, i))
+		uint32_t	x, nhave = 0, nunits = 0, part = 0;
+		uint16_t	avail = UINT16_MAX;
+
+		for (x = i * per; x < (i + 1) * per && x < t->pk.npieces;
+		    x++) {
+			nunits++;
+			nhave += picker_bit(t->pk.have, x) != 0;
+			part |= t->pk.inflight[x] > 0;
+			if (t->pk.avail[x] < avail)
+				avail = t->pk.avail[x];
+		}
+		if (nhave == nunits)
 			st->pieces[i] = SNAP_PIECE_HAVE;
-		else if (t->pk.inflight[i] > 0)
+		else if (part || nhave > 0)
 			st->pieces[i] = SNAP_PIECE_INFLIGHT;
-		st->avail[i] = t->pk.avail[i];
+		st->avail[i] = nunits > 0 ? avail : 0;
+		/* A missing piece some missing unit of which nobody has. */
+		for (x = i * per; x < (i + 1) * per && x < t->pk.npieces;
+		    x++) {
+			if (t->state == TORRENT_DOWNLOADING &&
+			    !picker_bit(t->pk.have, x) && t->pk.avail[x] == 0) {
+				st->unavailable++;
+				break;
+			}
+		}
 	}
 	st->pieces_resumed = t->pieces_resumed;
 	st->pieces_rechecked = t->pieces_rechecked;
@@ -77,7 +100,9 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 	for (p = t->peers; p != NULL; p = p->next) {
 		sp = &st->peers[st->npeers++];
 		strlcpy(sp->addr, p->addr, sizeof sp->addr);
-		sp->have = p->have;
+		/* Its units, in pieces' worth. */
+		sp->have = t->mi.nunits > 0 ? (uint32_t)((uint64_t)p->have *
+		    t->mi.npieces / t->mi.nunits) : 0;
 		sp->have_known = p->bits != NULL;
 		sp->down_bps = rate_get(&p->down, now);
 		sp->strikes = p->strikes;

@@ -533,6 +533,89 @@ ts_file_name_valid(const char *s)
 /* ---- mutations (local and replicated) ---- */
 
 /*
+ * Chaining values a file of size bytes in pieces of psize needs in
+ * units of unit bytes (mtorrent.5 "units"), or -1 if unit does not
+ * split the pieces or the count is over MSG_CHAIN_MAX.
+ */
+static int64_t
+ts_chain_count(uint64_t size, uint64_t psize, uint64_t unit)
+{
+	uint64_t	n;
+
+	if (unit < 16384 || (unit & (unit - 1)) != 0 || unit > psize / 2)
+		return (-1);
+	n = (size / unit + (size % unit != 0)) -
+	    (size / psize + (size % psize != 0));
+	return (n > MSG_CHAIN_MAX ? -1 : (int64_t)n);
+}
+
+/* Record a file's units, if st is the stamp of its stored record. */
+static int
+ts_file_units(struct tracker_store *ts, const char *id, uint64_t unit,
+    const uint8_t *chain, size_t chain_len, const struct ts_stamp *st,
+    struct mt_err *err)
+{
+	struct sqlite3_stmt	*q;
+
+	q = ts_sql(ts, "UPDATE files SET unit_size = ?, chain = ?"
+	    " WHERE file_id = ? AND t_ms = ? AND origin = ?");
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)unit);
+	sqlite3_bind_blob(q, 2, chain_len ? (const void *)chain : "",
+	    (int)chain_len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)st->t_ms);
+	sqlite3_bind_text(q, 5, st->origin, -1, SQLITE_STATIC);
+	return (ts_step_done(ts, q, err));
+}
+
+/*
+ * Append n 20-byte digests at p to args[*nargs...] as hex,
+ * TS_HEX_CHUNK_PIECES an item; returns the text to free.
+ */
+static char *
+ts_hex_items(const uint8_t *p, size_t n, const char **args, size_t *nargs)
+{
+	size_t	nchunks, i;
+	char	*hex;
+
+	nchunks = (n + TS_HEX_CHUNK_PIECES - 1) / TS_HEX_CHUNK_PIECES;
+	hex = xmalloc(n * 40 + nchunks + 1);
+	for (i = 0; i < nchunks; i++) {
+		size_t	first = i * TS_HEX_CHUNK_PIECES;
+		size_t	k = n - first < TS_HEX_CHUNK_PIECES ?
+		    n - first : TS_HEX_CHUNK_PIECES;
+		char	*h = hex + first * 40 + i;
+
+		ts_hex(p + first * 20, k * 20, h);
+		args[(*nargs)++] = h;
+	}
+	return (hex);
+}
+
+/*
+ * The "units" event of a file: id, unit size, then the chaining values
+ * as hex, TS_HEX_CHUNK_PIECES a line.
+ */
+static int
+ts_units_event(struct tracker_store *ts, uint64_t now_ms, const char *id,
+    uint64_t unit, const uint8_t *chain, size_t chain_len,
+    struct mt_err *err)
+{
+	const char	*args[2 + MSG_CHAIN_MAX / TS_HEX_CHUNK_PIECES + 1];
+	char		 usz[24], *hex;
+	size_t		 nargs = 2;
+	int		 rc;
+
+	snprintf(usz, sizeof usz, "%" PRIu64, unit);
+	args[0] = id;
+	args[1] = usz;
+	hex = ts_hex_items(chain, chain_len / 20, args, &nargs);
+	rc = ts_event(ts, now_ms, "units", args, nargs, err);
+	free(hex);
+	return (rc);
+}
+
+/*
  * Create or, if st is earlier than the stored creation, replace a file's
  * metadata (first writer wins).
  */
@@ -687,7 +770,7 @@ ts_handle_share(struct tracker_store *ts, const union message *m,
 				    TS_HEX_CHUNK_PIECES + 1];
 	uint8_t			 digest[20], want[20];
 	uint64_t		 npieces;
-	size_t			 nargs, i, nchunks;
+	size_t			 nargs;
 	int			 state, changed, rc;
 
 	if (strlen(s->file_id) != 40 || !ts_hex_valid(s->file_id, 40)) {
@@ -725,6 +808,14 @@ ts_handle_share(struct tracker_store *ts, const union message *m,
 	}
 	if (s->group[0] != '\0' && !ts_name_valid(s->group)) {
 		mt_err_set(&err, MT_E_BADNAME, _("bad group name"));
+		return (ts_reply_error(out, &err));
+	}
+	if (s->unit_size == 0 ? s->chain.len != 0 :
+	    ts_chain_count(s->size, s->piece_size, s->unit_size) < 0 ||
+	    s->chain.len != (uint64_t)ts_chain_count(s->size, s->piece_size,
+	    s->unit_size) * 20) {
+		mt_err_set(&err, MT_E_BADVALUE,
+		    _("units do not fit the file"));
 		return (ts_reply_error(out, &err));
 	}
 	if (ts_addr(r, s->seeder, addr, &err) != 0)
@@ -797,17 +888,7 @@ ts_handle_share(struct tracker_store *ts, const union message *m,
 	args[4] = s->group;
 	args[5] = inc;
 	nargs = 6;
-	nchunks = (npieces + TS_HEX_CHUNK_PIECES - 1) / TS_HEX_CHUNK_PIECES;
-	hex = xmalloc(npieces * 40 + nchunks + 1);
-	for (i = 0; i < nchunks; i++) {
-		size_t	first = i * TS_HEX_CHUNK_PIECES;
-		size_t	n = npieces - first < TS_HEX_CHUNK_PIECES ?
-		    npieces - first : TS_HEX_CHUNK_PIECES;
-		char	*h = hex + first * 40 + i;
-
-		ts_hex(s->pieces.p + first * 20, n * 20, h);
-		args[nargs++] = h;
-	}
+	hex = ts_hex_items(s->pieces.p, npieces, args, &nargs);
 
 	st.t_ms = r->now_ms;
 	st.origin = ts->id;
@@ -818,6 +899,12 @@ ts_handle_share(struct tracker_store *ts, const union message *m,
 		    &st, &err);
 	if (rc == 0)
 		rc = ts_event(ts, r->now_ms, "file", args, nargs, &err);
+	if (rc == 0 && s->unit_size != 0)
+		rc = ts_file_units(ts, s->file_id, s->unit_size, s->chain.p,
+		    s->chain.len, &st, &err);
+	if (rc == 0 && s->unit_size != 0)
+		rc = ts_units_event(ts, r->now_ms, s->file_id, s->unit_size,
+		    s->chain.p, s->chain.len, &err);
 	if (rc == 0)
 		rc = ts_seeder_local(ts, r, s->file_id, addr, 1, &changed,
 		    &err);
@@ -1043,17 +1130,19 @@ ts_file_lookup(struct tracker_store *ts, const char *id, const char *grp,
 
 	if (id[0] != '\0') {
 		q = ts_sql(ts, "SELECT file_id, name, size, piece_size, pieces,"
-		    " grp, grp_inc FROM files WHERE file_id = ?");
+		    " grp, grp_inc, unit_size, chain FROM files WHERE file_id = ?");
 		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	} else if (grp[0] == '\0') {
 		q = ts_sql(ts, "SELECT file_id, name, size, piece_size, pieces,"
-		    " grp, grp_inc FROM files WHERE grp = '' AND name = ?"
+		    " grp, grp_inc, unit_size, chain FROM files"
+		    " WHERE grp = '' AND name = ?"
 		    " ORDER BY t_ms, origin LIMIT 1");
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	} else {
 		/* Only files of the group's current incarnation. */
 		q = ts_sql(ts, "SELECT f.file_id, f.name, f.size,"
-		    " f.piece_size, f.pieces, f.grp, f.grp_inc FROM files f"
+		    " f.piece_size, f.pieces, f.grp, f.grp_inc, f.unit_size,"
+		    " f.chain FROM files f"
 		    " JOIN grps g ON g.name = f.grp AND g.inc = f.grp_inc"
 		    " WHERE f.grp = ? AND f.name = ?"
 		    " ORDER BY f.t_ms, f.origin LIMIT 1");
@@ -1120,6 +1209,9 @@ ts_handle_metainfo(struct tracker_store *ts, const union message *m,
 	reply.metainfo_reply.pieces.p = sqlite3_column_blob(q, 4);
 	reply.metainfo_reply.pieces.len = (uint32_t)sqlite3_column_bytes(q, 4);
 	reply.metainfo_reply.group = (const char *)sqlite3_column_text(q, 5);
+	reply.metainfo_reply.unit_size = (uint64_t)sqlite3_column_int64(q, 7);
+	reply.metainfo_reply.chain.p = sqlite3_column_blob(q, 8);
+	reply.metainfo_reply.chain.len = (uint32_t)sqlite3_column_bytes(q, 8);
 	rc = message_encode(&reply, out, NULL);
 	sqlite3_reset(q);
 	return (rc);
@@ -1283,6 +1375,56 @@ ts_apply_file(struct tracker_store *ts, const struct ts_stamp *st,
 	return (rc);
 bad:
 	return (mt_err_set(err, MT_E_BADARGS, _("malformed file event")));
+}
+
+/* Replicated "units": id unit_size hex..., for the file of the same stamp. */
+int
+ts_apply_units(struct tracker_store *ts, const struct ts_stamp *st,
+    const struct msg_list *a, struct mt_err *err)
+{
+	struct sqlite3_stmt	*q;
+	uint64_t		 unit, size, psize, got = 0;
+	uint8_t			*chain;
+	int64_t			 n;
+	char			*end;
+	uint32_t		 i;
+	int			 rc;
+
+	if (a->n < 2 || a->v[0].len != 40 || !ts_hex_valid(a->v[0].p, 40))
+		goto bad;
+	unit = strtoull(a->v[1].p, &end, 10);
+	if (*end != '\0' || a->v[1].p[0] == '\0')
+		goto bad;
+	q = ts_sql(ts, "SELECT size, piece_size FROM files WHERE file_id = ?");
+	sqlite3_bind_text(q, 1, a->v[0].p, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	size = (uint64_t)sqlite3_column_int64(q, 0);
+	psize = (uint64_t)sqlite3_column_int64(q, 1);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW)
+		return (0);	/* a file another record replaced */
+	if ((n = ts_chain_count(size, psize, unit)) < 0)
+		goto bad;
+	chain = xmalloc((size_t)n * 20 + 1);
+	for (i = 2; i < a->n; i++) {
+		if (a->v[i].len % 40 != 0 ||
+		    got + a->v[i].len / 40 > (uint64_t)n ||
+		    ts_unhex(a->v[i].p, a->v[i].len / 2,
+		    chain + got * 20) != 0) {
+			free(chain);
+			goto bad;
+		}
+		got += a->v[i].len / 40;
+	}
+	if (got != (uint64_t)n) {
+		free(chain);
+		goto bad;
+	}
+	rc = ts_file_units(ts, a->v[0].p, unit, chain, got * 20, st, err);
+	free(chain);
+	return (rc);
+bad:
+	return (mt_err_set(err, MT_E_BADARGS, _("malformed units event")));
 }
 
 /* Replicated "seeder": id addr live. */

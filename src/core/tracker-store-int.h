@@ -20,7 +20,7 @@ union message;
 struct sqlite3;
 struct sqlite3_stmt;
 
-#define TS_SCHEMA_VERSION	1
+#define TS_SCHEMA_VERSION	2	/* 2: files.unit_size, files.chain */
 #define TS_ID_LEN		32		/* hex chars of a tracker id */
 #define TS_ORIGIN_MAX		64		/* accepted from partners */
 #define TS_NAME_MAX		64		/* user and group names */
@@ -220,6 +220,9 @@ int		 ts_handle_stop_share(struct tracker_store *ts,
 		     const union message *m, const struct ts_req *r,
 		     struct buf *out);
 int		 ts_apply_file(struct tracker_store *ts,
+		     const struct ts_stamp *st, const struct msg_list *a,
+		     struct mt_err *err);
+int		 ts_apply_units(struct tracker_store *ts,
 		     const struct ts_stamp *st, const struct msg_list *a,
 		     struct mt_err *err);
 int		 ts_apply_seeder(struct tracker_store *ts,

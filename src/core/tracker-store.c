@@ -95,6 +95,13 @@ static const char *const ts_schema[] = {
 };
 
 static int	ts_exec(struct tracker_store *, const char *, struct mt_err *);
+/* From schema version i + 1 to i + 2, in order. */
+static const char *const ts_upgrade[] = {
+	/* 2: transfer units (mtorrent.5), 0 and empty for none. */
+	"ALTER TABLE files ADD COLUMN unit_size INTEGER NOT NULL DEFAULT 0;"
+	" ALTER TABLE files ADD COLUMN chain BLOB NOT NULL DEFAULT x''",
+};
+
 static int	ts_schema_init(struct tracker_store *, struct mt_err *);
 static int	ts_load_id(struct tracker_store *, struct mt_err *);
 static void	ts_bump(struct tracker_store *);
@@ -563,18 +570,25 @@ ts_schema_init(struct tracker_store *ts, struct mt_err *err)
 	sqlite3_finalize(st);
 	if (version == TS_SCHEMA_VERSION)
 		return (0);
-	if (version != 0)
+	if (version < 0 || version > TS_SCHEMA_VERSION)
 		return (mt_err_set(err, MT_E_DB,
 		    _("tracker database has schema version %d, expected %d"),
 		    version, TS_SCHEMA_VERSION));
 	if (ts_exec(ts, "BEGIN IMMEDIATE", err) != 0)
 		return (-1);
-	for (i = 0; i < sizeof ts_schema / sizeof ts_schema[0]; i++) {
+	/* A new database is version 1, then upgraded like an old one. */
+	for (i = 0; version == 0 && i < sizeof ts_schema /
+	    sizeof ts_schema[0]; i++) {
 		if (ts_exec(ts, ts_schema[i], err) != 0)
 			goto fail;
 	}
+	for (i = version == 0 ? 0 : (size_t)version - 1;
+	    i < sizeof ts_upgrade / sizeof ts_upgrade[0]; i++) {
+		if (ts_exec(ts, ts_upgrade[i], err) != 0)
+			goto fail;
+	}
 	/* user_version cannot be bound; the number is a constant. */
-	if (ts_exec(ts, "PRAGMA user_version = 1", err) != 0)
+	if (ts_exec(ts, "PRAGMA user_version = 2", err) != 0)
 		goto fail;
 	return (ts_exec(ts, "COMMIT", err));
 fail:
@@ -872,6 +886,8 @@ tracker_store_apply(struct tracker_store *ts, const struct msg_sync_event *ev,
 	}
 	if (strcmp(ev->op, "file") == 0)
 		rc = ts_apply_file(ts, &stamp, &ev->args, err);
+	else if (strcmp(ev->op, "units") == 0)
+		rc = ts_apply_units(ts, &stamp, &ev->args, err);
 	else if (strcmp(ev->op, "seeder") == 0)
 		rc = ts_apply_seeder(ts, &stamp, &ev->args, err);
 	else if (strcmp(ev->op, "user") == 0 ||

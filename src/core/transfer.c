@@ -100,8 +100,8 @@
  * rate seen (XFER_DRAIN_POLL_MS before a rate is known, at most
  * XFER_DRAIN_SLEEP_MAX_MS).  On a fast uplink a piece is a short, fresh
  * flow that two at a time do not fill (a 100 Mbit/s seeder moved 76):
- * once a piece is delivered within XFER_DRAIN_FAST_MS, the torrent
- * stops holding turns (torrent.fast_up).
+ * once a unit is delivered at the rate of a whole piece in
+ * XFER_DRAIN_FAST_MS, the torrent stops holding turns (torrent.fast_up).
  */
 #define XFER_DRAIN_BYTES	(64 * 1024)
 #define XFER_DRAIN_SLACK_MS	20
@@ -199,13 +199,20 @@ static int	 session_piece(struct session *, struct mt_err *);
 static int	 session_msg(struct session *, const union message *,
 		    struct mt_err *);
 static int	 upconn_flush_haves(struct upconn *, struct mt_err *);
-static int	 upconn_send_piece(struct upconn *, struct torrent *,
+static int	 upconn_send_piece(struct upconn *, struct torrent *, uint32_t,
 		    uint32_t, struct mt_err *);
-static struct torrent *upconn_torrent(struct upconn *, const char *, int *);
+static struct torrent *upconn_torrent(struct upconn *, const char *, int *,
+		     uint32_t *);
+static uint32_t	 geo_count(const struct torrent *, uint32_t);
+static uint32_t	 geo_len(const struct torrent *, uint32_t, uint32_t);
+static int	 upconn_encode_have(struct upconn *, unsigned, uint32_t,
+		     struct buf *, struct mt_err *);
+static int	 geo_has(const struct torrent *, uint32_t, uint32_t);
+static void	 geo_bits(const struct torrent *, uint32_t, uint8_t *);
 static int	 upconn_handle(struct upconn *, const union message *,
 		    struct mt_err *);
 static int	 upconn_turn(struct upconn *, struct torrent *, uint32_t,
-		    uint64_t *, struct mt_err *);
+		    uint32_t, uint64_t *, struct mt_err *);
 static void	 upconn_learn(struct upconn *, struct torrent *);
 static void	 upconn_set_listen(struct upconn *, const char *);
 static void	 upconn_view(struct torrent *, struct upconn *, unsigned,
@@ -696,7 +703,7 @@ session_fill(struct session *s, struct mt_err *err)
 		}
 		memset(&m, 0, sizeof m);
 		m.type = MSG_piece_request;
-		m.piece_request.file_id = t->mi.file_id_hex;
+		m.piece_request.file_id = t->wire_id;
 		m.piece_request.index = i;
 		if (message_encode(&m, &out, err) != 0) {
 			rc = -1;
@@ -792,7 +799,7 @@ session_cancel(struct session *s, struct mt_err *err)
 		s->qc[slot] = 1;
 		memset(&m, 0, sizeof m);
 		m.type = MSG_piece_cancel;
-		m.piece_cancel.file_id = t->mi.file_id_hex;
+		m.piece_cancel.file_id = t->wire_id;
 		m.piece_cancel.index = i;
 		rc = message_encode(&m, &out, err);
 		log_debug("%s: piece %u from %s: cancelled", t->mi.name, i,
@@ -863,7 +870,7 @@ session_piece(struct session *s, struct mt_err *err)
 	struct engine	*e = s->e;
 	struct torrent	*t = s->t;
 	struct eng_peer	*p = s->p;
-	uint8_t		 a[4 + 40 + 4 + 8 + 4], md[HASH_SHA1_LEN], end[4];
+	uint8_t		 a[4 + 40 + 4 + 8 + 4], end[4];
 	uint64_t	 deadline = xfer_now() + TRANSFER_TIMEOUT_MS, now;
 	uint64_t	 took;
 	uint32_t	 index, len, dlen;
@@ -873,7 +880,7 @@ session_piece(struct session *s, struct mt_err *err)
 	if (s->qn == 0)
 		return (mt_err_set(err, MT_E_PROTO, "unrequested piece"));
 	index = s->q[s->qhead];
-	len = metainfo_piece_len(&t->mi, index);
+	len = metainfo_unit_len(&t->mi, index);
 	if (s->c.plen != sizeof a + len)
 		return (mt_err_set(err, MT_E_PROTO, "bad piece length"));
 	if (xfer_recv(&s->c, a, sizeof a, deadline, err) != 0)
@@ -893,14 +900,8 @@ session_piece(struct session *s, struct mt_err *err)
 	took = xfer_now() - s->qt[s->qhead];
 	s->depth = took < XFER_FAST_MS ? XFER_FAST_DEPTH : e->depth;
 	session_pop(s, 0);
-	if (hash_sha1(s->piece, len, md, err) != 0) {
-		pthread_mutex_lock(&t->lock);
-		session_settle(t, index);
-		pthread_mutex_unlock(&t->lock);
-		return (-1);
-	}
 	now = xfer_now();
-	if (memcmp(md, t->mi.pieces + (size_t)index * 20, 20) != 0) {
+	if (!metainfo_unit_check(&t->mi, index, s->piece, len)) {
 		pthread_mutex_lock(&t->lock);
 		session_settle(t, index);
 		t->pieces_bad++;
@@ -945,7 +946,7 @@ session_piece(struct session *s, struct mt_err *err)
 		    (3 * p->piece_ms + took) / 4;
 	}
 	pthread_mutex_unlock(&t->lock);
-	if (!have && storage_write(&t->st, (uint64_t)index * t->mi.piece_size,
+	if (!have && storage_write(&t->st, (uint64_t)index * t->mi.unit_size,
 	    s->piece, len, err) != 0) {
 		/* Our disk, not the peer's fault: no strike. */
 		log_warn("%s: %s", t->mi.name, err->msg);
@@ -958,10 +959,6 @@ session_piece(struct session *s, struct mt_err *err)
 		pthread_mutex_unlock(&t->lock);
 		return (-1);
 	}
-	pthread_mutex_lock(&t->lock);
-	if (!have && !picker_has(&t->pk, index))
-		t->pieces_fetched++;
-	pthread_mutex_unlock(&t->lock);
 	if (!have)
 		engine_piece_verified(e, t, index);
 	/* Had before it is given back: never free in between. */
@@ -1073,7 +1070,7 @@ session_run(struct session *s)
 	(void)message_encode(&m, &out, &err);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_have_request;
-	m.have_request.file_id = t->mi.file_id_hex;
+	m.have_request.file_id = t->wire_id;
 	(void)message_encode(&m, &out, &err);
 	if (xfer_send(fd, s->c.cancel, buf_head(&out), buf_used(&out),
 	    deadline, &err) != 0) {
@@ -1399,7 +1396,9 @@ upconn_view(struct torrent *t, struct upconn *u, unsigned k, uint8_t *bits)
 {
 	unsigned	i;
 
-	if (t->superseed && t->narrow) {
+	if (u->unit[k] != t->mi.unit_size)
+		geo_bits(t, u->unit[k], bits);	/* never narrowed */
+	else if (t->superseed && t->narrow) {
 		offer_fill(t, u, k, 0);
 		for (i = 0; i < u->noffer[k]; i++)
 			picker_bit_set(bits, u->offer[k][i]);
@@ -1415,7 +1414,8 @@ upconn_encode_bits(struct upconn *u, unsigned k, struct buf *out,
 	struct torrent	*t = u->subs[k];
 	union message	 r;
 	uint8_t		*bits;
-	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
+	uint32_t	 n = geo_count(t, u->unit[k]);
+	size_t		 blen = PICKER_BITFIELD_LEN(n);
 	int		 rc;
 
 	bits = xcalloc(blen + 1, 1);
@@ -1427,7 +1427,7 @@ upconn_encode_bits(struct upconn *u, unsigned k, struct buf *out,
 	memset(&r, 0, sizeof r);
 	r.type = MSG_have_reply;
 	r.have_reply.file_id = t->mi.file_id_hex;
-	r.have_reply.npieces = t->pk.npieces;
+	r.have_reply.npieces = n;
 	r.have_reply.bitfield.p = bits;
 	r.have_reply.bitfield.len = (uint32_t)blen;
 	rc = message_encode(&r, out, err);
@@ -1435,11 +1435,45 @@ upconn_encode_bits(struct upconn *u, unsigned k, struct buf *out,
 	return (rc);
 }
 
+/*
+ * Encode the `have`s our unit index of subscription k makes, in its
+ * units: the same one, each smaller unit inside it, or the larger one
+ * around it once that is whole.
+ */
+static int
+upconn_encode_have(struct upconn *u, unsigned k, uint32_t index,
+    struct buf *out, struct mt_err *err)
+{
+	struct torrent	*t = u->subs[k];
+	union message	 m;
+	uint32_t	 unit = u->unit[k], first, last, i;
+	uint64_t	 off = (uint64_t)index * t->mi.unit_size, end;
+	int		 has = 1;
+
+	end = off + t->mi.unit_size < t->mi.size ? off + t->mi.unit_size :
+	    t->mi.size;
+	first = (uint32_t)(off / unit);
+	last = (uint32_t)((end - 1) / unit);
+	if (unit > t->mi.unit_size) {
+		pthread_mutex_lock(&t->lock);
+		has = geo_has(t, unit, first);
+		pthread_mutex_unlock(&t->lock);
+	}
+	for (i = first; i <= last && has; i++) {
+		memset(&m, 0, sizeof m);
+		m.type = MSG_have;
+		m.have.file_id = t->mi.file_id_hex;
+		m.have.index = i;
+		if (message_encode(&m, out, err) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Write queued `have` notifications and whole bitfields. */
 static int
 upconn_flush_haves(struct upconn *u, struct mt_err *err)
 {
-	union message	 m;
 	struct buf	 out;
 	uint64_t	*v = NULL;
 	uint8_t		 reveal[TRANSFER_SUBS_MAX];
@@ -1468,13 +1502,9 @@ upconn_flush_haves(struct upconn *u, struct mt_err *err)
 		if (reveal[k])
 			rc = upconn_encode_bits(u, k, &out, err);
 	}
-	for (i = 0; i < n && rc == 0; i++) {
-		memset(&m, 0, sizeof m);
-		m.type = MSG_have;
-		m.have.file_id = u->subs[v[i] >> 32]->mi.file_id_hex;
-		m.have.index = v[i] & 0xffffffffU;
-		rc = message_encode(&m, &out, err);
-	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = upconn_encode_have(u, (unsigned)(v[i] >> 32),
+		    (uint32_t)v[i], &out, err);
 	if (rc == 0)
 		rc = xfer_send(u->fd, u->e->stop_pipe[0], buf_head(&out),
 		    buf_used(&out), xfer_now() + TRANSFER_TIMEOUT_MS, err);
@@ -1485,13 +1515,13 @@ upconn_flush_haves(struct upconn *u, struct mt_err *err)
 
 /* Send piece index of t: head, sendfile of the range, magic_end. */
 static int
-upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t index,
-    struct mt_err *err)
+upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t unit,
+    uint32_t index, struct mt_err *err)
 {
 	uint8_t		 h[4 + 1 + 11 + 4 + 4 + 40 + 4 + 8 + 4], end[4];
-	uint32_t	 len = metainfo_piece_len(&t->mi, index);
+	uint32_t	 len = geo_len(t, unit, index);
 	uint64_t	 start = xfer_now(), deadline = start + TRANSFER_TIMEOUT_MS;
-	off_t		 off = (off_t)index * t->mi.piece_size;
+	off_t		 off = (off_t)index * unit;
 	size_t		 left = len;
 	ssize_t		 r;
 	int		 cancel = u->e->stop_pipe[0], drain;
@@ -1551,7 +1581,9 @@ upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t index,
 	pthread_mutex_unlock(&t->lock);
 	if (drain) {
 		upconn_drain(u);
-		if (xfer_now() - start < XFER_DRAIN_FAST_MS) {
+		/* As fast as a whole piece in XFER_DRAIN_FAST_MS. */
+		if ((xfer_now() - start) * t->mi.piece_size <
+		    (uint64_t)XFER_DRAIN_FAST_MS * len) {
 			pthread_mutex_lock(&t->lock);
 			t->fast_up = 1;
 			pthread_mutex_unlock(&t->lock);
@@ -1604,18 +1636,103 @@ upconn_drain(struct upconn *u)
 
 /* Find a torrent this connection may be served: subscribed or listed. */
 static struct torrent *
-upconn_torrent(struct upconn *u, const char *file_id, int *sub)
+upconn_torrent(struct upconn *u, const char *file_id, int *sub,
+    uint32_t *unit)
 {
-	unsigned	k;
+	struct torrent	*t;
+	const char	*slash;
+	char		 id[41], *end;
+	unsigned long	 v;
+	unsigned	 k;
 
 	*sub = 0;
+	*unit = 0;
+	if ((slash = strchr(file_id, '/')) == NULL) {
+		if (strlen(file_id) != 40)
+			return (NULL);
+	} else {
+		if (slash - file_id != 40 || slash[1] < '1' ||
+		    slash[1] > '9')
+			return (NULL);
+		errno = 0;
+		v = strtoul(slash + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+			return (NULL);
+		*unit = (uint32_t)v;
+	}
+	memcpy(id, file_id, 40);
+	id[40] = '\0';
 	for (k = 0; k < u->nsubs; k++) {
-		if (strcmp(u->subs[k]->mi.file_id_hex, file_id) == 0) {
+		if (strcmp(u->subs[k]->mi.file_id_hex, id) == 0) {
 			*sub = 1;
-			return (u->subs[k]);
+			t = u->subs[k];
+			goto found;
 		}
 	}
-	return (engine_find_ref(u->e, file_id));
+	if ((t = engine_find_ref(u->e, id)) == NULL)
+		return (NULL);
+found:
+	/* Any unit that splits our pieces: ranges of the same file. */
+	if (*unit == 0)
+		*unit = t->mi.piece_size;
+	else if (!metainfo_unit_size_ok(t->mi.piece_size, *unit)) {
+		if (!*sub)
+			torrent_unref(u->e, t);
+		*sub = 0;
+		*unit = 0;
+		return (NULL);
+	}
+	return (t);
+}
+
+/* Length of unit i of unit bytes. */
+static uint32_t
+geo_len(const struct torrent *t, uint32_t unit, uint32_t i)
+{
+	uint64_t	off = (uint64_t)i * unit;
+
+	return (t->mi.size - off < unit ? (uint32_t)(t->mi.size - off) :
+	    unit);
+}
+
+/* Units of unit bytes in t's file. */
+static uint32_t
+geo_count(const struct torrent *t, uint32_t unit)
+{
+	return ((uint32_t)(t->mi.size / unit + (t->mi.size % unit != 0)));
+}
+
+/*
+ * 1 if we have unit i of unit bytes: every unit of ours it overlaps.
+ * t->lock held.
+ */
+static int
+geo_has(const struct torrent *t, uint32_t unit, uint32_t i)
+{
+	uint64_t	off = (uint64_t)i * unit, end;
+	uint32_t	j;
+
+	if (i >= geo_count(t, unit))
+		return (0);
+	if (unit == t->mi.unit_size)
+		return (picker_has(&t->pk, i));
+	end = off + unit < t->mi.size ? off + unit : t->mi.size;
+	for (j = (uint32_t)(off / t->mi.unit_size);
+	    (uint64_t)j * t->mi.unit_size < end; j++)
+		if (!picker_has(&t->pk, j))
+			return (0);
+	return (1);
+}
+
+/* Our bitfield in units of unit bytes into bits (zeroed).  t->lock. */
+static void
+geo_bits(const struct torrent *t, uint32_t unit, uint8_t *bits)
+{
+	uint32_t	i, n = geo_count(t, unit);
+
+	for (i = 0; i < n; i++)
+		if (geo_has(t, unit, i))
+			picker_bit_set(bits, i);
 }
 
 /* Answer one request; -1 closes the connection. */
@@ -1626,7 +1743,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 	struct torrent	*t;
 	union message	 r;
 	uint8_t		*bits;
-	uint32_t	 n;
+	uint32_t	 n, unit, index, own;
 	uint64_t	 ticket;
 	size_t		 blen;
 	unsigned	 k;
@@ -1666,12 +1783,21 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 	case MSG_have_request:
 		/* Only files we share or download; never a path. */
 		if ((t = upconn_torrent(u, m->have_request.file_id,
-		    &sub)) == NULL)
+		    &sub, &unit)) == NULL)
 			return (xfer_send_error(u->fd, MT_E_NOTFOUND,
 			    "not shared"));
 		pthread_mutex_lock(&e->lock);
 		dead = t->dead;
 		pthread_mutex_unlock(&e->lock);
+		/* One unit per file and connection. */
+		pthread_mutex_lock(&u->lock);
+		for (k = 0; k < u->nsubs && u->subs[k] != t; k++)
+			;
+		has = k == u->nsubs || u->unit[k] == unit;
+		pthread_mutex_unlock(&u->lock);
+		if (!has)
+			return (xfer_send_error(u->fd, MT_E_BADVALUE,
+			    "another unit"));
 		if (dead) {
 			/* Removed: no longer shared (we keep the ref). */
 			if (!sub)
@@ -1686,6 +1812,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			pthread_mutex_lock(&u->lock);
 			if (u->nsubs < TRANSFER_SUBS_MAX) {
 				u->subs[u->nsubs] = t;	/* keeps ref */
+				u->unit[u->nsubs] = unit;
 				u->noffer[u->nsubs] = 0;
 				u->reveal[u->nsubs] = 0;
 				u->nsubs++;
@@ -1695,7 +1822,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		}
 		upconn_narrow(e, t);
 		pthread_mutex_lock(&t->lock);
-		n = t->pk.npieces;
+		n = geo_count(t, unit);
 		blen = PICKER_BITFIELD_LEN(n);
 		bits = xcalloc(blen + 1, 1);
 		pthread_mutex_lock(&u->lock);
@@ -1705,7 +1832,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			upconn_view(t, u, k, bits);
 			u->reveal[k] = 0;	/* this reply is the news */
 		} else
-			memcpy(bits, t->pk.have, blen);
+			geo_bits(t, unit, bits);
 		pthread_mutex_unlock(&u->lock);
 		pthread_mutex_unlock(&t->lock);
 		pthread_mutex_unlock(&e->lock);
@@ -1726,27 +1853,34 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		return (0);
 	case MSG_piece_request:
 		if ((t = upconn_torrent(u, m->piece_request.file_id,
-		    &sub)) == NULL)
+		    &sub, &unit)) == NULL)
 			return (xfer_send_error(u->fd, MT_E_NOTFOUND,
 			    "not shared"));
 		pthread_mutex_lock(&e->lock);
 		dead = t->dead;
 		pthread_mutex_unlock(&e->lock);
+		/*
+		 * In the requester's units; our own unit where it starts
+		 * counts for turns and initial seeding.
+		 */
+		index = m->piece_request.index < geo_count(t, unit) ?
+		    (uint32_t)m->piece_request.index : UINT32_MAX;
+		own = index != UINT32_MAX ? (uint32_t)((uint64_t)index *
+		    unit / t->mi.unit_size) : 0;
 		pthread_mutex_lock(&t->lock);
-		has = m->piece_request.index < t->pk.npieces &&
-		    picker_has(&t->pk, (uint32_t)m->piece_request.index);
+		has = index != UINT32_MAX && geo_has(t, unit, index);
 		pthread_mutex_unlock(&t->lock);
 		if (dead)
 			rc = xfer_send_error(u->fd, MT_E_NOTFOUND,
 			    "not shared");
-		else if (m->piece_request.index >= t->pk.npieces)
+		else if (index == UINT32_MAX)
 			rc = xfer_send_error(u->fd, MT_E_BADVALUE,
 			    "no such piece");
 		else if (!has)
 			rc = xfer_send_error(u->fd, MT_E_NOTFOUND,
 			    "piece not verified");
-		else if ((rc = upconn_turn(u, t,
-		    (uint32_t)m->piece_request.index, &ticket, err)) != 0) {
+		else if ((rc = upconn_turn(u, t, own, index, &ticket,
+		    err)) != 0) {
 			if (rc == 2)	/* went out once: ask its holder */
 				rc = xfer_send_error(u->fd, MT_E_NOTFOUND,
 				    "sent once already; initial seeding");
@@ -1761,13 +1895,10 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			else if (rc > 0) /* waited too long: ask elsewhere */
 				rc = xfer_send_error(u->fd, MT_E_BUSY, "busy");
 		} else {
-			n = metainfo_piece_len(&t->mi,
-			    (uint32_t)m->piece_request.index);
-			rc = upconn_send_piece(u, t,
-			    (uint32_t)m->piece_request.index, err);
+			n = geo_len(t, unit, index);
+			rc = upconn_send_piece(u, t, unit, index, err);
 			upsched_leave(e->us, ticket);
-			upconn_sent(u, t, (uint32_t)m->piece_request.index,
-			    rc == 0);
+			upconn_sent(u, t, own, rc == 0);
 			if (rc == 0)
 				log_debug("%s: piece %u to %s", t->mi.name,
 				    (unsigned)m->piece_request.index,
@@ -1886,17 +2017,19 @@ upconn_watch(struct upconn *u, struct torrent *t, uint32_t index,
 	if (xfer_read_msg(c, &m, deadline, err) != 0)
 		return (-1);
 	return (m.piece_cancel.index == index &&
-	    strcmp(m.piece_cancel.file_id, t->mi.file_id_hex) == 0);
+	    strncmp(m.piece_cancel.file_id, t->mi.file_id_hex, 40) == 0);
 }
 
 /*
- * Wait for an upload turn for piece index of t (upsched.h), flushing
- * `have`s meanwhile.  0: granted (*ticket must leave); 1: waited too
+ * Wait for an upload turn for our unit index of t (upsched.h), flushing
+ * `have`s meanwhile; asked is the index the request named, which a
+ * piece_cancel names too.  0: granted (*ticket must leave); 1: waited too
  * long; 2: sent once already (initial seeding); 3: cancelled by the
  * requester; -1: connection error or stopping.
  */
 static int
 upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
+    uint32_t asked,
     uint64_t *ticket, struct mt_err *err)
 {
 	struct engine	*e = u->e;
@@ -1948,7 +2081,7 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 			if (upconn_flush_haves(u, err) != 0)
 				rc = -1;
 			else if (nfds == 3 && pfd[2].revents != 0 &&
-			    (rc = upconn_watch(u, t, index, err)) > 0)
+			    (rc = upconn_watch(u, t, asked, err)) > 0)
 				rc = 3;
 		}
 	}
