@@ -1,8 +1,7 @@
 /*
  * tools.c: the file tools, `mtorrent create` and `mtorrent info`.
  *
- * create hashes a file with every core (hash_file_pieces_mapped(), with
- * a SIGBUS handler for a file that shrinks meanwhile), builds its
+ * create hashes a file with every core (hash_file_pieces()), builds its
  * metainfo and saves it atomically as ./NAME.mtorrent or -o OUT.  An
  * existing OUT is never silently replaced: if it holds exactly what would
  * be written the run succeeds and leaves it alone, otherwise -f is
@@ -15,7 +14,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +36,6 @@ struct tools_progress {
 	int		 shown;
 };
 
-static void	 create_sigbus(int);
 static void	 create_usage(FILE *);
 static void	 info_usage(FILE *);
 static int	 tools_bad_option(const char *, int, char **);
@@ -46,10 +43,6 @@ static void	 tools_size(uint64_t, char *, size_t);
 static void	 tools_progress(void *, uint64_t, uint64_t);
 static int	 create_tracker(struct metainfo *, const char *);
 static int	 create_same(const struct metainfo *, const char *);
-
-/* What create_sigbus() writes; set before the handler is installed. */
-static char	*create_sigbus_msg;
-static size_t	 create_sigbus_len;
 
 static const struct option create_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -109,21 +102,6 @@ info_usage(FILE *fp)
 	    "\n"
 	    "Exit status: 0 success, 1 failure (including an invalid file), "
 	    "2 usage error.\n"), fp);
-}
-
-/*
- * SIGBUS handler while the file is mapped for hashing: the file shrank
- * under us.  Say so and exit 1 instead of dumping core.
- */
-static void
-create_sigbus(int sig)
-{
-	ssize_t	n;
-
-	(void)sig;
-	n = write(STDERR_FILENO, create_sigbus_msg, create_sigbus_len);
-	(void)n;
-	_exit(1);
 }
 
 /* Report an option getopt_long() refused; returns EXIT_USAGE. */
@@ -268,7 +246,6 @@ cli_create_main(int argc, char **argv)
 	uint64_t		 size, size2;
 	uint32_t		 npieces;
 	unsigned long		 jobs = 0;
-	struct sigaction	 sa, oldsa;
 	int			 opt, force = 0, quiet = 0, sha1 = 0;
 	int			 show, rc = 1, rc2;
 
@@ -358,21 +335,9 @@ cli_create_main(int argc, char **argv)
 
 	show = !quiet && isatty(STDERR_FILENO);
 	pr.label = _("hashing");
-	/* The mapped hasher is faster; a file that shrinks raises SIGBUS. */
-	create_sigbus_len = (size_t)xasprintf(&create_sigbus_msg,
-	    _("%s%s create: %s: the file shrank while it was hashed\n"),
-	    show ? "\n" : "", PACKAGE, file);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = create_sigbus;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &oldsa);
-	rc2 = hash_file_pieces_mapped(file, METAINFO_PIECE_SIZE,
-	    METAINFO_UNIT_SIZE, (unsigned)jobs, &digests, &chain, &size,
-	    &npieces,
+	rc2 = hash_file_pieces(file, METAINFO_PIECE_SIZE, METAINFO_UNIT_SIZE,
+	    (unsigned)jobs, &digests, &chain, &size, &npieces,
 	    show ? tools_progress : NULL, &pr, &err);
-	sigaction(SIGBUS, &oldsa, NULL);
-	free(create_sigbus_msg);
-	create_sigbus_msg = NULL;
 	if (rc2 != 0) {
 		if (pr.shown)
 			fputc('\n', stderr);

@@ -3,8 +3,9 @@
  *
  * Files of the sizes that matter (empty, 1 byte, exactly one piece, one
  * piece + 1, several pieces with a short tail) are written to a private
- * directory and hashed with 1, 2, 7 and "all" threads, read and mapped;
- * every digest must
+ * directory and hashed with 1, 2, 7 and "all" threads, with and without
+ * chaining values (which must be what hash_piece_chain() finds); every
+ * digest must
  * equal hash_sha1() of the same bytes, which is itself checked against
  * the FIPS 180 test vectors.  tests/it-create.sh checks the same against
  * split(1) and sha1sum(1).
@@ -148,7 +149,7 @@ START_TEST(test_file_pieces)
 	static const unsigned	 threads[] = { 1, 2, 0, 7 };
 	struct mt_err		 err;
 	struct seen		 seen;
-	uint8_t			*data, *digests, d[HASH_SHA1_LEN];
+	uint8_t			*data, *digests, *chain, d[HASH_SHA1_LEN];
 	uint64_t		 size;
 	uint32_t		 n, i, ps = file_rows[_i].piece_size;
 	size_t			 off, len;
@@ -157,12 +158,15 @@ START_TEST(test_file_pieces)
 
 	xasprintf(&path, "%s/f%d", tmpdir, _i);
 	data = make_file(path, file_rows[_i].size, (unsigned)_i);
-	/* Even t: pread(); odd t: mmap(). */
+	/* Odd t: with the chaining values of half pieces, where allowed. */
 	for (t = 0; t < 2 * sizeof threads / sizeof threads[0]; t++) {
+		int	 units = t % 2 && metainfo_unit_size_ok(ps, ps / 2);
+
 		memset(&seen, 0, sizeof seen);
-		ck_assert_msg((t % 2 ? hash_file_pieces_mapped :
-		    hash_file_pieces)(path, ps, 0, threads[t / 2], &digests,
-		    NULL, &size, &n, record, &seen, &err) == 0, "%s", err.msg);
+		chain = NULL;
+		ck_assert_msg(hash_file_pieces(path, ps, units ? ps / 2 : 0,
+		    threads[t / 2], &digests, units ? &chain : NULL, &size,
+		    &n, record, &seen, &err) == 0, "%s", err.msg);
 		ck_assert_uint_eq(size, file_rows[_i].size);
 		ck_assert_uint_eq(n, file_rows[_i].npieces);
 		ck_assert_int_eq(seen.backwards, 0);
@@ -177,11 +181,22 @@ START_TEST(test_file_pieces)
 			ck_assert_msg(memcmp(d, digests + (size_t)i * 20,
 			    20) == 0, "piece %u of %zu bytes, %u threads%s",
 			    i, file_rows[_i].size, threads[t / 2],
-			    t % 2 ? ", mapped" : "");
+			    units ? ", chained" : "");
+			if (units && n > 0 && size > ps / 2) {
+				uint8_t	cv[HASH_SHA1_LEN];
+
+				ck_assert_ptr_nonnull(chain);
+				ck_assert_int_eq(hash_piece_chain(data + off,
+				    len, ps / 2, cv, d), 0);
+				if (hash_chain_count((uint32_t)len, ps / 2))
+					ck_assert_mem_eq(cv, chain + (size_t)i *
+					    HASH_SHA1_LEN, HASH_SHA1_LEN);
+			}
 		}
 		if (n == 0)
 			ck_assert_ptr_null(digests);
 		free(digests);
+		free(chain);
 	}
 	free(data);
 	free(path);
@@ -332,9 +347,6 @@ START_TEST(test_file_errors)
 	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.code, MT_E_TOOBIG);
 	ck_assert_ptr_null(digests);
-	ck_assert_int_eq(hash_file_pieces_mapped(path, 16384, 0, 0,
-	    &digests, NULL, &size, &n, NULL, NULL, &err), -1);
-	ck_assert_int_eq(err.code, MT_E_TOOBIG);
 	free(path);
 }
 END_TEST

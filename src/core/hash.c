@@ -12,13 +12,11 @@
  * the digest array needs no lock.
  *
  * hash_file_pieces() reads with pread(): a file truncated under us gives
- * a short read and MT_E_IO, which matters because the peer hashes files
- * inside a long-running process.  hash_file_pieces_mapped() maps the file
- * instead and saves the copy (measured on 1 GiB in tmpfs, 10 runs with 2
- * threads: 0.67 s of CPU against 0.71 s, system time 0.08 s against
- * 0.15 s), at the price of SIGBUS if the file shrinks meanwhile; only
- * `mtorrent create`, a short process that turns SIGBUS into an error
- * message, uses it.
+ * a short read and MT_E_IO, never SIGBUS.  Mapping the file instead saves
+ * a copy, and on one machine it saved 6 % of the CPU time, but on a
+ * virtual machine where a page fault is dear it doubled the time (1 GiB
+ * in tmpfs, one thread: 1.23 s against 0.70 s; `mtorrent create` with
+ * two, 0.78 s against 0.38 s, bench/create.sh), so every caller reads.
  *
  * The calling thread only waits: it wakes every HASH_PROGRESS_MS to call
  * the progress callback, so the callback never runs on a worker.  The
@@ -28,7 +26,6 @@
 
 #include "hash.h"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -72,7 +69,6 @@ struct hash_job {
 	uint32_t	 unit_size;	/* 0: no chain */
 	uint8_t		*digests;
 	uint8_t		*chain;		/* NULL: no chain */
-	const uint8_t	*map;		/* the file, if mapped; else NULL */
 
 	atomic_uint_fast32_t next;	/* next unclaimed piece */
 	atomic_uint_fast64_t done;	/* bytes hashed so far */
@@ -308,12 +304,6 @@ hash_piece(struct hash_job *job, SHA_CTX *c, uint8_t *buf, uint32_t i)
 		stop = start + ((off - start) / unit + 1) * unit;
 		if (stop > end)
 			stop = end;
-		if (job->map != NULL) {
-			SHA1_Update(c, job->map + off, (size_t)(stop - off));
-			atomic_fetch_add_explicit(&job->done, stop - off,
-			    memory_order_relaxed);
-			off = stop;
-		}
 		while (off < stop) {
 			want = stop - off > HASH_CHUNK ? HASH_CHUNK :
 			    stop - off;
@@ -386,19 +376,17 @@ hash_thread(void *arg)
 	return (hash_worker(arg));
 }
 
-/* hash_file_pieces() and hash_file_pieces_mapped(): map says which. */
-static int
-hash_pieces(const char *path, uint32_t piece_size, uint32_t unit_size,
+int
+hash_file_pieces(const char *path, uint32_t piece_size, uint32_t unit_size,
     unsigned nthreads, uint8_t **digests, uint8_t **chain, uint64_t *size,
-    uint32_t *npieces,
-    hash_progress_fn *progress, void *arg, int map, struct mt_err *err)
+    uint32_t *npieces, hash_progress_fn *progress, void *arg,
+    struct mt_err *err)
 {
 	struct hash_job		 job;
 	struct stat		 st, st2;
 	pthread_condattr_t	 ca;
 	pthread_t		 tids[HASH_THREADS_MAX];
 	struct timespec		 ts;
-	void			*addr;
 	unsigned		 i, started;
 	int64_t			 count;
 	long			 ncpu;
@@ -435,18 +423,7 @@ hash_pieces(const char *path, uint32_t piece_size, uint32_t unit_size,
 	    piece_size, unit_size) > METAINFO_CHAIN_MAX)
 		chain = NULL;
 	memset(&job, 0, sizeof job);
-	if (map && (uint64_t)st.st_size <= SIZE_MAX) {
-		/* Where mmap() fails, pread() will do. */
-		addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
-		    fd, 0);
-		if (addr != MAP_FAILED) {
-			(void)madvise(addr, (size_t)st.st_size,
-			    MADV_SEQUENTIAL);
-			job.map = addr;
-		}
-	}
-	if (job.map == NULL)
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
 	job.fd = fd;
 	job.path = path;
@@ -551,30 +528,8 @@ hash_pieces(const char *path, uint32_t piece_size, uint32_t unit_size,
 	}
 	pthread_cond_destroy(&job.cond);
 	pthread_mutex_destroy(&job.lock);
-	if (job.map != NULL)
-		(void)munmap((void *)(uintptr_t)job.map, (size_t)job.size);
 	close(fd);
 	return (rc);
-}
-
-int
-hash_file_pieces(const char *path, uint32_t piece_size, uint32_t unit_size,
-    unsigned nthreads, uint8_t **digests, uint8_t **chain, uint64_t *size,
-    uint32_t *npieces, hash_progress_fn *progress, void *arg,
-    struct mt_err *err)
-{
-	return (hash_pieces(path, piece_size, unit_size, nthreads, digests,
-	    chain, size, npieces, progress, arg, 0, err));
-}
-
-int
-hash_file_pieces_mapped(const char *path, uint32_t piece_size,
-    uint32_t unit_size, unsigned nthreads, uint8_t **digests, uint8_t **chain,
-    uint64_t *size, uint32_t *npieces, hash_progress_fn *progress, void *arg,
-    struct mt_err *err)
-{
-	return (hash_pieces(path, piece_size, unit_size, nthreads, digests,
-	    chain, size, npieces, progress, arg, 1, err));
 }
 
 int

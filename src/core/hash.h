@@ -94,18 +94,6 @@ int	 hash_file_pieces(const char *path, uint32_t piece_size,
 	     hash_progress_fn *progress, void *arg, struct mt_err *err);
 
 /*
- * As hash_file_pieces(), but reads the file through mmap() (falling back
- * to pread() where it cannot be mapped), which saves a copy: about 6% of
- * the CPU time.  If the file shrinks while it is hashed the process gets
- * SIGBUS, so only a process that handles SIGBUS (`mtorrent create`) may
- * call it; the peer uses hash_file_pieces().
- */
-int	 hash_file_pieces_mapped(const char *path, uint32_t piece_size,
-	     uint32_t unit_size, unsigned nthreads, uint8_t **digests,
-	     uint8_t **chain, uint64_t *size, uint32_t *npieces,
-	     hash_progress_fn *progress, void *arg, struct mt_err *err);
-
-/*
  * SHA1 of the whole regular file at path (one thread, sequential reads)
  * into out; *size is set to the bytes hashed.  progress as above, may be
  * NULL.  Returns 0, or -1 with MT_E_IO.
