@@ -190,6 +190,50 @@ START_TEST(test_bad_messages)
 }
 END_TEST
 
+/*
+ * FIELD_OPT arguments: a share from an older client (no unit_size and
+ * chain) decodes with them zero, so does one with unit_size alone; one
+ * without a field every version sends is refused.
+ */
+START_TEST(test_optional_fields)
+{
+	static const char	*args[] = { "tok", "id", "name",
+	    "\0\0\0\0\0\0\0\1", "\0\0\0\0\0\0\0\2", "p", "g",
+	    "127.0.0.1:1", "\0\0\0\0\0\2\0\0" };
+	static const size_t	 lens[] = { 3, 2, 4, 8, 8, 1, 1, 11, 8 };
+	struct wire_encoder	 enc;
+	struct buf		 b;
+	struct mt_err		 err;
+	union message		 m;
+	struct wire_decoder	*dec;
+	int			 n, rc;
+
+	for (n = 9; n >= 7; n--) {
+		buf_init(&b, 4096);
+		ck_assert_int_eq(wire_encode_begin(&enc, &b, "share", &err),
+		    0);
+		for (int i = 0; i < n; i++)
+			ck_assert_int_eq(wire_encode_arg(&enc, args[i],
+			    lens[i], &err), 0);
+		ck_assert_int_eq(wire_encode_end(&enc, &err), 0);
+		dec = decode_one(&b, &m, &err, &rc);
+		if (n == 7) {
+			ck_assert_int_eq(rc, -1);
+			ck_assert_int_eq(err.code, MT_E_BADARGS);
+		} else {
+			ck_assert_msg(rc == 0, "%d args: %s", n, err.msg);
+			ck_assert_str_eq(m.share.seeder, "127.0.0.1:1");
+			ck_assert_uint_eq(m.share.size, 1);
+			ck_assert_uint_eq(m.share.unit_size,
+			    n == 9 ? 131072 : 0);
+			ck_assert_uint_eq(m.share.chain.len, 0);
+		}
+		wire_decoder_free(dec);
+		buf_done(&b);
+	}
+}
+END_TEST
+
 START_TEST(test_text_too_long)
 {
 	struct wire_encoder	 enc;
@@ -263,6 +307,7 @@ message_suite(void)
 	tcase_add_loop_test(tc, test_bad_messages, 0,
 	    (int)(sizeof bad_msgs / sizeof bad_msgs[0]));
 	tcase_add_test(tc, test_text_too_long);
+	tcase_add_test(tc, test_optional_fields);
 	tcase_add_test(tc, test_list_limit);
 	suite_add_tcase(s, tc);
 	return (s);

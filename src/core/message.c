@@ -25,11 +25,14 @@ struct msg_schema {
 
 #define MSG_BEGIN(name, dir)	static const struct message_field name##_fields[] = {
 #define FIELD(name, kind, field) \
-	{ #field, MSG_K_##kind, offsetof(struct msg_##name, field) },
-#define MSG_END(name)		{ NULL, MSG_K_STR, 0 } };
+	{ #field, MSG_K_##kind, offsetof(struct msg_##name, field), 0 },
+#define FIELD_OPT(name, kind, field) \
+	{ #field, MSG_K_##kind, offsetof(struct msg_##name, field), 1 },
+#define MSG_END(name)		{ NULL, MSG_K_STR, 0, 0 } };
 #include "message.def"
 #undef MSG_BEGIN
 #undef FIELD
+#undef FIELD_OPT
 #undef MSG_END
 
 static const struct msg_schema schemas[MSG__COUNT] = {
@@ -122,9 +125,12 @@ message_decode(const struct wire_frame *frame, union message *m,
 			i = frame->nargs;
 			continue;
 		}
-		if (i >= frame->nargs)
+		if (i >= frame->nargs) {
+			if (f->optional)	/* an older sender: zero */
+				continue;
 			return (mt_err_set(err, MT_E_BADARGS,
 			    "%s: missing argument \"%s\"", s->name, f->name));
+		}
 		/* Only now: args may be NULL when the frame has none. */
 		a = &frame->args[i];
 		switch (f->kind) {
@@ -160,12 +166,29 @@ message_decode(const struct wire_frame *frame, union message *m,
 	return (0);
 }
 
+/* Is field f of the message at base zero (U64 0, empty BLOB)? */
+static int
+msg_field_zero(const struct message_field *f, const char *base)
+{
+	switch (f->kind) {
+	case MSG_K_U64:
+		return (*(const uint64_t *)(base + f->off) == 0);
+	case MSG_K_BLOB:
+		return (((const struct msg_blob *)(base + f->off))->len == 0);
+	case MSG_K_STR:
+	case MSG_K_LIST:
+		break;
+	}
+	return (0);
+}
+
 int
 message_encode(const union message *m, struct buf *out, struct mt_err *err)
 {
 	const struct msg_schema	*s;
 	const struct message_field	*f;
 	const char		*base = (const char *)m;
+	const struct message_field	*last;
 	struct wire_encoder	 enc;
 	size_t			 start = out->len;
 	int			 rc = 0;
@@ -176,7 +199,13 @@ message_encode(const union message *m, struct buf *out, struct mt_err *err)
 	s = &schemas[m->type];
 	if (wire_encode_begin(&enc, out, s->name, err) != 0)
 		return (-1);
-	for (f = s->fields; f->name != NULL && rc == 0; f++) {
+	/* Optional fields left zero at the end are not sent. */
+	for (last = s->fields; last->name != NULL; last++)
+		;
+	while (last > s->fields && last[-1].optional &&
+	    msg_field_zero(&last[-1], base))
+		last--;
+	for (f = s->fields; f < last && rc == 0; f++) {
 		switch (f->kind) {
 		case MSG_K_STR: {
 			const char *str = *(const char *const *)(base + f->off);

@@ -21,10 +21,11 @@ struct mt_err;
 
 /*
  * Versions MIN..VERSION are accepted.  2 added piece_cancel, which a
- * peer sends only to a peer whose hello said 2 or more.  Nothing changed
- * on tracker connections, so their hellos still say 1
- * (MSG_PROTO_TRACKER): trackers and clients of version 1 keep working
- * with these.
+ * peer sends only to a peer whose hello said 2 or more.  Tracker
+ * connections still say 1 (MSG_PROTO_TRACKER): the only later change
+ * there is two optional arguments at the end of share and
+ * metainfo_reply (FIELD_OPT, message.def), absent when zero, so
+ * trackers and clients of version 1 keep working with these.
  */
 #define MSG_PROTO_VERSION	2
 #define MSG_PROTO_VERSION_MIN	1
@@ -103,6 +104,7 @@ struct message_field {
 	const char		*name;
 	enum message_kind	 kind;
 	size_t			 off;	/* offset in struct msg_<type> */
+	int			 optional; /* FIELD_OPT: may be absent */
 };
 
 /*
