@@ -1,13 +1,15 @@
 /*
- * hash.c: SHA1 through OpenSSL's EVP interface, and the parallel piece
- * hasher behind `mtorrent create` and sharing.
+ * hash.c: SHA1 through OpenSSL (EVP; SHA_CTX where the chaining values
+ * are needed), and the parallel piece hasher behind `mtorrent create`
+ * and sharing.
  *
  * hash_file_pieces() starts one worker per core plus one, so that while
  * a worker waits in pread() for the disk every core still hashes (and
  * on a busy machine the job gets its share of the CPU).  Workers claim
  * batches of consecutive pieces from an atomic counter (so a slow core
  * never holds up the rest), read each piece with pread() in chunks that
- * stay in the core's L2 cache, and feed them to their own EVP_MD_CTX.
+ * stay in the core's L2 cache, and feed them to their own SHA_CTX,
+ * keeping its state at each unit boundary when asked for a chain.
  * Each worker writes only the digest slots of the pieces it claimed, so
  * the digest array needs no lock.
  *

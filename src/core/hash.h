@@ -1,8 +1,9 @@
 /*
- * hash.h: SHA1 of memory and of files' pieces, through OpenSSL EVP.
+ * hash.h: SHA1 of memory and of files' pieces, and the chaining values
+ * that check parts of a piece, through OpenSSL.
  *
  * hash_file_pieces() hashes a whole file in pieces using every core (one
- * thread per core plus one, each with its own EVP_MD_CTX) and reports
+ * thread per core plus one, each with its own SHA1 context) and reports
  * progress through a callback.  All functions are thread-safe.
  */
 #ifndef MT_HASH_H
