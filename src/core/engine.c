@@ -62,6 +62,8 @@ static void	 engine_flush(struct engine *, int);
 static void	 engine_resume_row(void *, const struct peerdb_row *);
 static int	 engine_verify_piece(struct torrent *, uint32_t, uint8_t *);
 static void	 torrent_count_resumed(struct torrent *, const uint8_t *);
+static void	 torrent_recheck(struct torrent *, uint32_t, uint8_t *,
+		     uint8_t *);
 static int	 torrent_piece_whole(const struct torrent *, uint32_t);
 static uint32_t	 torrent_flush_units(const struct torrent *);
 static uint32_t	 engine_unit_size(void);
@@ -393,6 +395,16 @@ engine_verify_piece(struct torrent *t, uint32_t i, uint8_t *buf)
 	    NULL) != 0)
 		return (0);
 	return (metainfo_unit_check(&t->mi, i, buf, len));
+}
+
+/* Read unit i again at start (noted in checked); have it if good. */
+static void
+torrent_recheck(struct torrent *t, uint32_t i, uint8_t *buf,
+    uint8_t *checked)
+{
+	picker_bit_set(checked, i);
+	if (engine_verify_piece(t, i, buf))
+		picker_set_have(&t->pk, i);
 }
 
 /*
@@ -980,17 +992,10 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 		int rec = r->bits != NULL && i / 8 < r->bitslen &&
 		    picker_bit(r->bits, i);
 
-		if (rec && trust) {
+		if (rec && trust)
 			picker_set_have(&t->pk, i);
-			t->pieces_resumed++;
-		} else if (rec || check_all) {
-			t->pieces_rechecked++;
-			picker_bit_set(checked, i);
-			if (engine_verify_piece(t, i, buf)) {
-				picker_set_have(&t->pk, i);
-				t->pieces_recovered++;
-			}
-		}
+		else if (rec || check_all)
+			torrent_recheck(t, i, buf, checked);
 	}
 	/* After a crash: pieces written since the last flush hold data. */
 	if (!e->was_clean && t->state == TORRENT_DOWNLOADING) {
@@ -999,16 +1004,10 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 		    t->mi.nunits, data, &err) == 0) {
 			for (i = 0; i < t->mi.nunits; i++) {
 				/* Each piece is hashed once at most. */
-				if (!picker_bit(data, i) ||
-				    picker_has(&t->pk, i) ||
-				    picker_bit(checked, i))
-					continue;
-				t->pieces_rechecked++;
-				picker_bit_set(checked, i);
-				if (engine_verify_piece(t, i, buf)) {
-					picker_set_have(&t->pk, i);
-					t->pieces_recovered++;
-				}
+				if (picker_bit(data, i) &&
+				    !picker_has(&t->pk, i) &&
+				    !picker_bit(checked, i))
+					torrent_recheck(t, i, buf, checked);
 			}
 		}
 		free(data);
@@ -1019,16 +1018,9 @@ engine_resume_row(void *arg, const struct peerdb_row *r)
 	 * calling it damaged.
 	 */
 	if (t->state == TORRENT_SEEDING && !picker_complete(&t->pk)) {
-		for (i = 0; i < t->mi.nunits; i++) {
-			if (picker_has(&t->pk, i) || picker_bit(checked, i))
-				continue;
-			t->pieces_rechecked++;
-			picker_bit_set(checked, i);
-			if (engine_verify_piece(t, i, buf)) {
-				picker_set_have(&t->pk, i);
-				t->pieces_recovered++;
-			}
-		}
+		for (i = 0; i < t->mi.nunits; i++)
+			if (!picker_has(&t->pk, i) && !picker_bit(checked, i))
+				torrent_recheck(t, i, buf, checked);
 	}
 	free(buf);
 	torrent_count_resumed(t, checked);

@@ -85,7 +85,6 @@ static int	mi_parse_line(struct metainfo *, enum mi_field, const char *,
 static int	mi_write_check(const struct metainfo *, struct mt_err *);
 static int	mi_parse_units(struct metainfo *, const char *, size_t,
 		    unsigned, struct mt_err *);
-static uint32_t	mi_span_len(uint64_t, uint32_t, uint32_t);
 static int	mi_write_digests(struct buf *, const char *, const uint8_t *,
 		    size_t, struct mt_err *);
 
@@ -116,21 +115,26 @@ metainfo_piece_count(uint64_t size, uint32_t piece_size)
 	return ((int64_t)n);
 }
 
-/* Length of span i of len bytes in a file of size bytes. */
-static uint32_t
-mi_span_len(uint64_t size, uint32_t len, uint32_t i)
+uint32_t
+metainfo_span_len(const struct metainfo *mi, uint32_t len, uint32_t i)
 {
 	uint64_t	off = (uint64_t)i * len;
 
-	if (off >= size)
+	if (off >= mi->size)
 		return (0);
-	return (size - off < len ? (uint32_t)(size - off) : len);
+	return (mi->size - off < len ? (uint32_t)(mi->size - off) : len);
+}
+
+uint32_t
+metainfo_span_count(const struct metainfo *mi, uint32_t len)
+{
+	return ((uint32_t)(mi->size / len + (mi->size % len != 0)));
 }
 
 uint32_t
 metainfo_piece_len(const struct metainfo *mi, uint32_t i)
 {
-	return (mi_span_len(mi->size, mi->piece_size, i));
+	return (metainfo_span_len(mi, mi->piece_size, i));
 }
 
 int
@@ -152,7 +156,7 @@ metainfo_chain_count(uint64_t size, uint32_t piece_size, uint32_t unit_size)
 uint32_t
 metainfo_unit_len(const struct metainfo *mi, uint32_t u)
 {
-	return (mi_span_len(mi->size, mi->unit_size, u));
+	return (metainfo_span_len(mi, mi->unit_size, u));
 }
 
 uint32_t

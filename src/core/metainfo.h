@@ -130,6 +130,15 @@ int	 metainfo_unit_size_ok(uint32_t piece_size, uint32_t unit_size);
 uint64_t metainfo_chain_count(uint64_t size, uint32_t piece_size,
 	     uint32_t unit_size);
 
+/*
+ * The file cut in spans of len bytes (any unit a peer asks in): the
+ * length of span i (the last may be short; 0 past the end), and how
+ * many there are.  len > 0, and small enough for a 32-bit count.
+ */
+uint32_t metainfo_span_len(const struct metainfo *mi, uint32_t len,
+	     uint32_t i);
+uint32_t metainfo_span_count(const struct metainfo *mi, uint32_t len);
+
 /* Length of unit u < nunits (the last of a piece may be short). */
 uint32_t metainfo_unit_len(const struct metainfo *mi, uint32_t u);
 

@@ -61,7 +61,7 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 	st->avail = xcalloc((size_t)t->mi.npieces + 1, sizeof *st->avail);
 	per = t->mi.piece_size / t->mi.unit_size;
 	for (i = 0; i < t->mi.npieces; i++) {
-		uint32_t	x, nhave = 0, nunits = 0, part = 0;
+		uint32_t	x, nhave = 0, nunits = 0, part = 0, lost = 0;
 		uint16_t	avail = UINT16_MAX;
 
 		for (x = i * per; x < (i + 1) * per && x < t->pk.npieces;
@@ -71,21 +71,16 @@ snapshot_torrent(struct engine *e, struct torrent *t,
 			part |= t->pk.inflight[x] > 0;
 			if (t->pk.avail[x] < avail)
 				avail = t->pk.avail[x];
+			/* A missing unit nobody has: a piece unavailable. */
+			lost |= !picker_bit(t->pk.have, x) &&
+			    t->pk.avail[x] == 0;
 		}
 		if (nhave == nunits)
 			st->pieces[i] = SNAP_PIECE_HAVE;
 		else if (part || nhave > 0)
 			st->pieces[i] = SNAP_PIECE_INFLIGHT;
 		st->avail[i] = nunits > 0 ? avail : 0;
-		/* A missing piece some missing unit of which nobody has. */
-		for (x = i * per; x < (i + 1) * per && x < t->pk.npieces;
-		    x++) {
-			if (t->state == TORRENT_DOWNLOADING &&
-			    !picker_bit(t->pk.have, x) && t->pk.avail[x] == 0) {
-				st->unavailable++;
-				break;
-			}
-		}
+		st->unavailable += lost && t->state == TORRENT_DOWNLOADING;
 	}
 	st->pieces_resumed = t->pieces_resumed;
 	st->pieces_rechecked = t->pieces_rechecked;

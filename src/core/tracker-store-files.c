@@ -36,6 +36,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "message.h"
+#include "metainfo.h"
 #include "tracker-store-int.h"
 #include "xmalloc.h"
 
@@ -542,10 +543,10 @@ ts_chain_count(uint64_t size, uint64_t psize, uint64_t unit)
 {
 	uint64_t	n;
 
-	if (unit < 16384 || (unit & (unit - 1)) != 0 || unit > psize / 2)
+	if (psize > UINT32_MAX || unit > UINT32_MAX ||
+	    !metainfo_unit_size_ok((uint32_t)psize, (uint32_t)unit))
 		return (-1);
-	n = (size / unit + (size % unit != 0)) -
-	    (size / psize + (size % psize != 0));
+	n = metainfo_chain_count(size, (uint32_t)psize, (uint32_t)unit);
 	return (n > MSG_CHAIN_MAX ? -1 : (int64_t)n);
 }
 

@@ -203,8 +203,6 @@ static int	 upconn_send_piece(struct upconn *, struct torrent *, uint32_t,
 		    uint32_t, struct mt_err *);
 static struct torrent *upconn_torrent(struct upconn *, const char *, int *,
 		     uint32_t *);
-static uint32_t	 geo_count(const struct torrent *, uint32_t);
-static uint32_t	 geo_len(const struct torrent *, uint32_t, uint32_t);
 static int	 upconn_encode_have(struct upconn *, unsigned, uint32_t,
 		     struct buf *, struct mt_err *);
 static int	 geo_has(const struct torrent *, uint32_t, uint32_t);
@@ -1414,7 +1412,7 @@ upconn_encode_bits(struct upconn *u, unsigned k, struct buf *out,
 	struct torrent	*t = u->subs[k];
 	union message	 r;
 	uint8_t		*bits;
-	uint32_t	 n = geo_count(t, u->unit[k]);
+	uint32_t	 n = metainfo_span_count(&t->mi, u->unit[k]);
 	size_t		 blen = PICKER_BITFIELD_LEN(n);
 	int		 rc;
 
@@ -1519,7 +1517,7 @@ upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t unit,
     uint32_t index, struct mt_err *err)
 {
 	uint8_t		 h[4 + 1 + 11 + 4 + 4 + 40 + 4 + 8 + 4], end[4];
-	uint32_t	 len = geo_len(t, unit, index);
+	uint32_t	 len = metainfo_span_len(&t->mi, unit, index);
 	uint64_t	 start = xfer_now(), deadline = start + TRANSFER_TIMEOUT_MS;
 	off_t		 off = (off_t)index * unit;
 	size_t		 left = len;
@@ -1685,23 +1683,6 @@ found:
 	return (t);
 }
 
-/* Length of unit i of unit bytes. */
-static uint32_t
-geo_len(const struct torrent *t, uint32_t unit, uint32_t i)
-{
-	uint64_t	off = (uint64_t)i * unit;
-
-	return (t->mi.size - off < unit ? (uint32_t)(t->mi.size - off) :
-	    unit);
-}
-
-/* Units of unit bytes in t's file. */
-static uint32_t
-geo_count(const struct torrent *t, uint32_t unit)
-{
-	return ((uint32_t)(t->mi.size / unit + (t->mi.size % unit != 0)));
-}
-
 /*
  * 1 if we have unit i of unit bytes: every unit of ours it overlaps.
  * t->lock held.
@@ -1712,7 +1693,7 @@ geo_has(const struct torrent *t, uint32_t unit, uint32_t i)
 	uint64_t	off = (uint64_t)i * unit, end;
 	uint32_t	j;
 
-	if (i >= geo_count(t, unit))
+	if (i >= metainfo_span_count(&t->mi, unit))
 		return (0);
 	if (unit == t->mi.unit_size)
 		return (picker_has(&t->pk, i));
@@ -1728,7 +1709,7 @@ geo_has(const struct torrent *t, uint32_t unit, uint32_t i)
 static void
 geo_bits(const struct torrent *t, uint32_t unit, uint8_t *bits)
 {
-	uint32_t	i, n = geo_count(t, unit);
+	uint32_t	i, n = metainfo_span_count(&t->mi, unit);
 
 	for (i = 0; i < n; i++)
 		if (geo_has(t, unit, i))
@@ -1822,7 +1803,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		}
 		upconn_narrow(e, t);
 		pthread_mutex_lock(&t->lock);
-		n = geo_count(t, unit);
+		n = metainfo_span_count(&t->mi, unit);
 		blen = PICKER_BITFIELD_LEN(n);
 		bits = xcalloc(blen + 1, 1);
 		pthread_mutex_lock(&u->lock);
@@ -1863,8 +1844,8 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		 * In the requester's units; our own unit where it starts
 		 * counts for turns and initial seeding.
 		 */
-		index = m->piece_request.index < geo_count(t, unit) ?
-		    (uint32_t)m->piece_request.index : UINT32_MAX;
+		index = m->piece_request.index < metainfo_span_count(&t->mi,
+		    unit) ? (uint32_t)m->piece_request.index : UINT32_MAX;
 		own = index != UINT32_MAX ? (uint32_t)((uint64_t)index *
 		    unit / t->mi.unit_size) : 0;
 		pthread_mutex_lock(&t->lock);
@@ -1895,7 +1876,7 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 			else if (rc > 0) /* waited too long: ask elsewhere */
 				rc = xfer_send_error(u->fd, MT_E_BUSY, "busy");
 		} else {
-			n = geo_len(t, unit, index);
+			n = metainfo_span_len(&t->mi, unit, index);
 			rc = upconn_send_piece(u, t, unit, index, err);
 			upsched_leave(e->us, ticket);
 			upconn_sent(u, t, own, rc == 0);
