@@ -807,15 +807,60 @@ END_TEST
 
 /*
  * A peer that answers hello and have_request (all pieces) and then sends
- * half of the first piece asked for and stalls, until told to stop.
+ * half of the first piece asked for and stalls, until told to stop; or,
+ * with full set, serves every piece asked for from srcfile, each
+ * connection on a thread of its own.
  */
+#define STALLER_CONNS	16
 struct staller {
 	int		 lfd;
 	char		 addr[64];
+	int		 full;
 	pthread_t	 thread;
 	atomic_int	 stop;
 	atomic_int	 conns;
+	pthread_t	 served[STALLER_CONNS];
 };
+
+/* The head of a piece_reply to m with len bytes of data. */
+static void
+staller_head(uint8_t head[80], const union message *m, uint32_t len)
+{
+	memset(head, 0, 80);
+	buf_put_u32be(head, WIRE_MAGIC_START);
+	head[4] = 11;
+	memcpy(head + 5, "piece_reply", 11);
+	buf_put_u32be(head + 16, 4 + 40 + 4 + 8 + 4 + len);
+	buf_put_u32be(head + 20, 40);
+	memcpy(head + 24, m->piece_request.file_id, 40);
+	buf_put_u32be(head + 64, 8);
+	buf_put_u64be(head + 68, m->piece_request.index);
+	buf_put_u32be(head + 76, len);
+}
+
+/* Append a piece_reply for the piece m asks, read from srcfile. */
+static void
+staller_put_piece(struct buf *out, const union message *m)
+{
+	struct mt_err	err;
+	uint8_t		head[80];
+	uint64_t	off = m->piece_request.index * (uint64_t)PIECE;
+	uint32_t	len;
+	int		fd;
+
+	ck_assert_uint_lt(m->piece_request.index, srcmi.npieces);
+	len = off + PIECE <= srcmi.size ? PIECE : (uint32_t)(srcmi.size - off);
+	staller_head(head, m, len);
+	ck_assert_int_eq(buf_add(out, head, sizeof head, &err), 0);
+	ck_assert_ptr_nonnull(buf_reserve(out, len + 4, &err));
+	fd = open(srcfile, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, out->data + out->len, len, (off_t)off),
+	    (ssize_t)len);
+	close(fd);
+	buf_put_u32be(out->data + out->len + len, WIRE_MAGIC_END);
+	buf_commit(out, len + 4);
+}
 
 static void
 staller_serve(struct staller *st, int fd)
@@ -871,18 +916,11 @@ staller_serve(struct staller *st, int fd)
 			r.have_reply.bitfield.len =
 			    PICKER_BITFIELD_LEN(srcmi.npieces);
 			message_encode(&r, &out, &err);
+		} else if (m.type == MSG_piece_request && st->full) {
+			staller_put_piece(&out, &m);
 		} else if (m.type == MSG_piece_request) {
 			/* Head and half the data, then nothing. */
-			memset(head, 0, sizeof head);
-			buf_put_u32be(head, WIRE_MAGIC_START);
-			head[4] = 11;
-			memcpy(head + 5, "piece_reply", 11);
-			buf_put_u32be(head + 16, 4 + 40 + 4 + 8 + 4 + PIECE);
-			buf_put_u32be(head + 20, 40);
-			memcpy(head + 24, m.piece_request.file_id, 40);
-			buf_put_u32be(head + 64, 8);
-			buf_put_u64be(head + 68, m.piece_request.index);
-			buf_put_u32be(head + 76, PIECE);
+			staller_head(head, &m, PIECE);
 			buf_add(&out, head, sizeof head, &err);
 			buf_reserve(&out, PIECE / 2, &err);
 			memset(out.data + out.len, 'z', PIECE / 2);
@@ -897,12 +935,28 @@ staller_serve(struct staller *st, int fd)
 	close(fd);
 }
 
+struct staller_conn {
+	struct staller	*st;
+	int		 fd;
+};
+
+static void *
+staller_conn_main(void *arg)
+{
+	struct staller_conn	*sc = arg;
+
+	staller_serve(sc->st, sc->fd);
+	free(sc);
+	return (NULL);
+}
+
 static void *
 staller_main(void *arg)
 {
-	struct staller	*st = arg;
-	struct mt_err	 err;
-	int		 fd;
+	struct staller		*st = arg;
+	struct staller_conn	*sc;
+	struct mt_err		 err;
+	int			 fd, i, n = 0;
 
 	while (!st->stop) {
 		if (net_wait(st->lfd, POLLIN, net_now_ms() + 100, -1,
@@ -913,10 +967,49 @@ staller_main(void *arg)
 			continue;
 		net_set_nonblock(fd);
 		st->conns++;
-		/* One connection at a time is enough to stall a session. */
-		staller_serve(st, fd);
+		if (!st->full) {
+			/* One connection at a time stalls a session. */
+			staller_serve(st, fd);
+			continue;
+		}
+		if (n == STALLER_CONNS) {
+			close(fd);
+			continue;
+		}
+		sc = malloc(sizeof *sc);
+		ck_assert_ptr_nonnull(sc);
+		sc->st = st;
+		sc->fd = fd;
+		ck_assert_int_eq(pthread_create(&st->served[n++], NULL,
+		    staller_conn_main, sc), 0);
 	}
+	for (i = 0; i < n; i++)
+		pthread_join(st->served[i], NULL);
 	return (NULL);
+}
+
+/* Listen on a port of loopback and serve there (full: every piece). */
+static void
+staller_start(struct staller *st, int full)
+{
+	struct mt_err	err;
+
+	memset(st, 0, sizeof *st);
+	st->full = full;
+	st->lfd = net_listen("127.0.0.1:0", 16, &err);
+	ck_assert_int_ge(st->lfd, 0);
+	ck_assert_int_eq(net_local_addr(st->lfd, st->addr, sizeof st->addr),
+	    0);
+	ck_assert_int_eq(pthread_create(&st->thread, NULL, staller_main, st),
+	    0);
+}
+
+static void
+staller_stop(struct staller *st)
+{
+	st->stop = 1;
+	pthread_join(st->thread, NULL);
+	close(st->lfd);
 }
 
 /* A peer that stalls mid-piece: its pieces go to the good seeder. */
@@ -929,12 +1022,7 @@ START_TEST(test_stalled_seeder)
 	char		dest[600], out[700], id[41];
 	uint64_t	t0;
 
-	memset(&st, 0, sizeof st);
-	st.lfd = net_listen("127.0.0.1:0", 16, &err);
-	ck_assert_int_ge(st.lfd, 0);
-	ck_assert_int_eq(net_local_addr(st.lfd, st.addr, sizeof st.addr), 0);
-	ck_assert_int_eq(pthread_create(&st.thread, NULL, staller_main, &st),
-	    0);
+	staller_start(&st, 0);
 	fake_add(&fake, srcmi.file_id_hex, st.addr);
 
 	node_start(&good, "good");
@@ -952,9 +1040,7 @@ START_TEST(test_stalled_seeder)
 	ck_assert(files_equal(srcfile, out));
 	node_stop(&l);
 	node_stop(&good);
-	st.stop = 1;
-	pthread_join(st.thread, NULL);
-	close(st.lfd);
+	staller_stop(&st);
 }
 END_TEST
 
@@ -979,9 +1065,12 @@ rawc_send(struct rawc *c, const union message *m)
 	buf_done(&b);
 }
 
-/* Read the next frame into *r (borrowing from c until the next read). */
-static void
-rawc_read(struct rawc *c, union message *r)
+/*
+ * Read the next frame into *r (borrowing from c until the next read)
+ * within ms of silence: 1, or 0 if none came.
+ */
+static int
+rawc_next(struct rawc *c, union message *r, uint64_t ms)
 {
 	struct mt_err		 err;
 	enum wire_status	 st = WIRE_MORE;
@@ -991,8 +1080,9 @@ rawc_read(struct rawc *c, union message *r)
 	while (st == WIRE_MORE) {
 		if (c->off == c->n) {
 			got = net_recv(c->fd, c->in, sizeof c->in,
-			    net_now_ms() + 5000, &err);
-			ck_assert_int_gt(got, 0);
+			    net_now_ms() + ms, &err);
+			if (got <= 0)
+				return (0);
 			c->off = 0;
 			c->n = (size_t)got;
 		}
@@ -1003,6 +1093,14 @@ rawc_read(struct rawc *c, union message *r)
 	ck_assert_int_eq(st, WIRE_FRAME);
 	ck_assert_int_eq(message_decode(wire_decoder_frame(c->dec), r, &err),
 	    0);
+	return (1);
+}
+
+/* Read the next frame into *r: one must come within 5 s. */
+static void
+rawc_read(struct rawc *c, union message *r)
+{
+	ck_assert_int_eq(rawc_next(c, r, 5000), 1);
 }
 
 /* Connect to n's listening socket, nothing sent yet. */
@@ -1090,6 +1188,18 @@ rawc_close(struct rawc *c)
 {
 	wire_decoder_free(c->dec);
 	close(c->fd);
+}
+
+/* The `have` frames that come on c until ms pass without a byte. */
+static unsigned
+rawc_count_haves(struct rawc *c, uint64_t ms)
+{
+	union message	r;
+	unsigned	n = 0;
+
+	while (rawc_next(c, &r, ms))
+		n += r.type == MSG_have;
+	return (n);
 }
 
 /* m, as the first frame of a connection, is refused: error protocol. */
@@ -1383,6 +1493,48 @@ START_TEST(test_get_existing)
 }
 END_TEST
 
+/*
+ * A `have` goes only where the piece may be lacking: a downloader fed
+ * by one source that showed it every piece tells that source of none
+ * of them (written or queued), while a subscriber that listens nowhere
+ * hears of each.
+ */
+START_TEST(test_have_only_to_lackers)
+{
+	struct staller	st;
+	struct node	d;
+	struct rawc	holder, other;
+	struct mt_err	err;
+	struct view	v;
+	uint8_t		bits[8];
+	size_t		blen = PICKER_BITFIELD_LEN(srcmi.npieces);
+	char		dest[600], out[700];
+
+	ck_assert_uint_le(blen, sizeof bits);
+	staller_start(&st, 1);
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start(&d, "d");
+	/* No source known yet: nothing arrives before both subscribe. */
+	ck_assert_int_eq(engine_get(d.e, mtorrent, dest, &err), 0);
+	rawc_open(&other, &d, bits, blen);
+	ck_assert_uint_eq(bits_count(bits, srcmi.npieces), 0);
+	/* The source subscribes: d learns it from its hello.listen. */
+	rawc_open_as(&holder, &d, st.addr, bits, blen);
+	ck_assert_uint_eq(bits_count(bits, srcmi.npieces), 0);
+	v = wait_have(&d, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	snprintf(out, sizeof out, "%s/data.bin", dest);
+	ck_assert(files_equal(srcfile, out));
+	ck_assert_uint_eq(rawc_count_haves(&other, 300), srcmi.npieces);
+	ck_assert_uint_eq(rawc_count_haves(&holder, 300), 0);
+	rawc_close(&holder);
+	rawc_close(&other);
+	node_stop(&d);
+	staller_stop(&st);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -1403,6 +1555,7 @@ engine_suite(void)
 	tcase_add_test(tc, test_corrupt_only_source);
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_stalled_seeder);
+	tcase_add_test(tc, test_have_only_to_lackers);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("safety");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -33,6 +33,7 @@ struct upsched;
 #define TRANSFER_STRIKES_MAX	3	/* bad pieces before a ban */
 #define TRANSFER_ENDGAME_DUP	2	/* requests per piece in endgame */
 #define TRANSFER_SUBS_MAX	64	/* have subscriptions per upload */
+#define TRANSFER_HAVE_FRAME_MAX	128	/* one encoded `have` fits */
 #define TRANSFER_PEERS_MAX	512	/* sources per torrent learnt from
 					   incoming connections */
 #define ENGINE_ANNOUNCE_MS	30000
@@ -184,6 +185,15 @@ struct upconn {
 						   what we show anew */
 	uint64_t		*haves;		/* lock: (sub << 32) | index */
 	size_t			 nhaves, haves_cap; /* lock */
+	/*
+	 * The owner sleeps in poll() and writes nothing until it takes
+	 * u->lock to clear this: meanwhile another thread holding u->lock
+	 * may write a `have` to fd itself (transfer_send_have()).
+	 */
+	int			 parked;	/* lock */
+	/* lock: the rest of a frame another thread wrote in part */
+	uint8_t			 pend[TRANSFER_HAVE_FRAME_MAX];
+	size_t			 npend;		/* lock */
 	uint64_t		 sent;		/* lock */
 	struct xfer_conn	*conn;		/* owner thread: its reader */
 	struct rate		 up;		/* lock */
@@ -243,6 +253,7 @@ void		 torrent_ref(struct torrent *t);	/* engine.lock */
 void		 torrent_unref(struct engine *e, struct torrent *t);
 /* Whole pieces we have (units counted per piece); t->lock held. */
 uint32_t	 torrent_pieces_have(const struct torrent *t);
+uint64_t	 engine_addr_hash(const char *addr);
 struct torrent	*engine_find_ref(struct engine *e, const char *file_id);
 void		 engine_changed(struct engine *e);
 void		 engine_piece_verified(struct engine *e, struct torrent *t,
@@ -255,6 +266,8 @@ void		*transfer_accept_main(void *arg);
 void		 transfer_reap(struct engine *e, int all);
 void		 transfer_queue_have(struct upconn *u, unsigned k,
 		     uint32_t index);
+int		 transfer_send_have(struct upconn *u, unsigned k,
+		    const uint8_t *frame, size_t len);
 /* Initial seeding: replace sent offers on every connection of t. */
 void		 transfer_offer_refill(struct engine *e, struct torrent *t);
 int		 transfer_send_msg(int fd, const union message *m,

@@ -452,6 +452,17 @@ torrent_flush_units(const struct torrent *t)
 	return (ENGINE_FLUSH_PIECES * (t->mi.piece_size / t->mi.unit_size));
 }
 
+/* FNV-1a of a peer's HOST:PORT: compares addresses without copying. */
+uint64_t
+engine_addr_hash(const char *addr)
+{
+	uint64_t	x = 14695981039346656037ULL;
+
+	for (; *addr != '\0'; addr++)
+		x = (x ^ (uint8_t)*addr) * 1099511628211ULL;
+	return (x);
+}
+
 uint32_t
 torrent_pieces_have(const struct torrent *t)
 {
@@ -473,14 +484,31 @@ void
 engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 {
 	struct upconn	*u;
+	struct eng_peer	*p;
 	struct mt_err	 err;
+	uint64_t	 holders[TRANSFER_PEERS_MAX];
+	size_t		 nholders = 0, h;
+	struct buf	 have;
+	union message	 m;
 	unsigned	 k;
-	int		 complete = 0, first, flush;
+	int		 complete = 0, first, flush, framed;
 
 	pthread_mutex_lock(&t->lock);
 	if (!picker_set_have(&t->pk, index)) {
 		pthread_mutex_unlock(&t->lock);
 		return;
+	}
+	/*
+	 * Peers that told us they hold this unit need no `have` of it:
+	 * they will never ask for it.  What a peer told us is a subset
+	 * of what it holds, so a `have` is only ever skipped for a peer
+	 * that has the unit (a peer that lies hurts only itself).
+	 */
+	for (p = t->peers; p != NULL && nholders < TRANSFER_PEERS_MAX;
+	    p = p->next) {
+		if (p->known && !p->stale && p->bits != NULL &&
+		    picker_bit(p->bits, index))
+			holders[nholders++] = engine_addr_hash(p->addr);
 	}
 	if (torrent_piece_whole(t, metainfo_unit_piece(&t->mi, index)))
 		t->pieces_fetched++;
@@ -493,14 +521,35 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 	}
 	pthread_mutex_unlock(&t->lock);
 
-	/* Relay at once: every upload subscribed to this file. */
+	/*
+	 * Relay at once: every upload subscribed to this file, written
+	 * here where the upload's thread sleeps (no wake-up), else queued.
+	 */
+	memset(&m, 0, sizeof m);
+	m.type = MSG_have;
+	m.have.file_id = t->mi.file_id_hex;
+	m.have.index = index;
+	buf_init(&have, TRANSFER_HAVE_FRAME_MAX);
+	framed = message_encode(&m, &have, NULL) == 0;
 	pthread_mutex_lock(&e->lock);
 	for (u = e->ups; u != NULL; u = u->next) {
 		pthread_mutex_lock(&u->lock);
 		for (k = 0; k < u->nsubs; k++) {
 			if (u->subs[k] != t)
 				continue;
-			transfer_queue_have(u, k, index);
+			if (u->unit[k] == t->mi.unit_size && nholders > 0 &&
+			    u->listen[0] != '\0') {
+				uint64_t x = engine_addr_hash(u->listen);
+
+				for (h = 0; h < nholders; h++)
+					if (holders[h] == x)
+						break;
+				if (h < nholders)
+					break;
+			}
+			if (!framed || transfer_send_have(u, k,
+			    buf_head(&have), buf_used(&have)) != 0)
+				transfer_queue_have(u, k, index);
 			break;
 		}
 		pthread_mutex_unlock(&u->lock);
@@ -510,6 +559,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 		pthread_cond_broadcast(&e->cond);
 	}
 	pthread_mutex_unlock(&e->lock);
+	buf_done(&have);
 	engine_changed(e);
 
 	if (!complete)

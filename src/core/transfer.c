@@ -120,6 +120,13 @@
 #define XFER_FAST_MS		20
 #define XFER_FAST_DEPTH		2
 #define XFER_RCVLOWAT		(128 * 1024)
+/*
+ * Small reads (frame heads, `have`s, requests) take whatever the socket
+ * holds, up to this much, in one recv(): a burst of `have`s costs one
+ * system call, not three per frame.  A piece's data past what was read
+ * ahead goes straight from the socket into the piece buffer.
+ */
+#define XFER_AHEAD		4096
 
 /* One framed connection, read by exactly one thread. */
 struct xfer_conn {
@@ -134,6 +141,10 @@ struct xfer_conn {
 	int			 lowat;		/* SO_RCVLOWAT now set */
 	int			 held;		/* head read, frame not: the
 						   next xfer_read_head() is it */
+	/* The last recv() emptied the socket: wait before the next. */
+	int			 drained;
+	uint32_t		 aoff, alen;	/* unread: ahead[aoff, alen) */
+	uint8_t			 ahead[XFER_AHEAD];
 };
 
 /* A download session: one torrent, one peer, one connection. */
@@ -223,6 +234,8 @@ static void	 upconn_sent(struct upconn *, struct torrent *, uint32_t,
 		    int);
 static int	 upconn_out(const struct torrent *, uint32_t);
 static void	 upconn_wake(struct upconn *);
+static void	 upconn_park(struct upconn *);
+static int	 upconn_unpark(struct upconn *, struct mt_err *);
 static void	 upconn_drain(struct upconn *);
 static int	 upconn_watch(struct upconn *, struct torrent *, uint32_t,
 		    struct mt_err *);
@@ -237,31 +250,68 @@ xfer_now(void)
 	return (net_now_ms());
 }
 
+/* Bytes read ahead and not yet taken: the next frame may be whole. */
+static int
+xfer_buffered(const struct xfer_conn *c)
+{
+	return (c->alen > c->aoff);
+}
+
 /*
- * Receive exactly n bytes by the deadline (or until the engine stops).
- * A large read wakes only when XFER_RCVLOWAT bytes (or the rest) are
- * there, not for every segment: a piece arriving at a few Mbit/s would
- * otherwise cost hundreds of wake-ups.
+ * Receive exactly n bytes by the deadline (or until the engine stops):
+ * first what was read ahead; a small rest through the read-ahead
+ * buffer, a large one straight into p.  A large read wakes only when
+ * XFER_RCVLOWAT bytes (or the rest) are there, not for every segment: a
+ * piece arriving at a few Mbit/s would otherwise cost hundreds of
+ * wake-ups.
  */
 static int
 xfer_recv(struct xfer_conn *c, void *p, size_t n, uint64_t deadline,
     struct mt_err *err)
 {
 	uint8_t	*b = p;
+	size_t	 k;
 	ssize_t	 r;
-	int	 want;
+	int	 want, small;
 
 	while (n > 0) {
+		if (c->alen > c->aoff) {
+			k = c->alen - c->aoff;
+			k = k < n ? k : n;
+			memcpy(b, c->ahead + c->aoff, k);
+			c->aoff += (uint32_t)k;
+			b += k;
+			n -= k;
+			continue;
+		}
 		want = n > XFER_RCVLOWAT ? XFER_RCVLOWAT : (int)n;
 		if (n < 4096)
 			want = 1;
 		if (want != c->lowat && setsockopt(c->fd, SOL_SOCKET,
 		    SO_RCVLOWAT, &want, sizeof want) == 0)
 			c->lowat = want;
-		r = recv(c->fd, b, n, MSG_DONTWAIT);
+		/* The socket was empty a moment ago: wait, then read. */
+		if (c->drained) {
+			c->drained = 0;
+			if (net_wait(c->fd, POLLIN, deadline, c->cancel,
+			    err) != 0)
+				return (-1);
+		}
+		small = n < XFER_AHEAD / 2;
+		if (small) {
+			c->aoff = c->alen = 0;
+			r = recv(c->fd, c->ahead, sizeof c->ahead,
+			    MSG_DONTWAIT);
+		} else
+			r = recv(c->fd, b, n, MSG_DONTWAIT);
 		if (r > 0) {
-			b += r;
-			n -= (size_t)r;
+			if (small) {
+				c->alen = (uint32_t)r;
+				c->drained = (size_t)r < sizeof c->ahead;
+			} else {
+				b += r;
+				n -= (size_t)r;
+			}
 			continue;
 		}
 		if (r == 0)
@@ -818,6 +868,8 @@ session_await(struct session *s, uint64_t deadline, struct mt_err *err)
 	uint64_t	now, v;
 
 	for (;;) {
+		if (xfer_buffered(&s->c))
+			return (0);
 		if ((now = xfer_now()) >= deadline)
 			return (mt_err_set(err, MT_E_TIMEOUT,
 			    "timed out waiting for the network"));
@@ -836,8 +888,10 @@ session_await(struct session *s, uint64_t deadline, struct mt_err *err)
 		}
 		if (pfd[1].revents != 0)
 			return (mt_err_set(err, MT_E_NET, "stopping"));
-		if (pfd[0].revents != 0)
+		if (pfd[0].revents != 0) {
+			s->c.drained = 0;
 			return (0);
+		}
 		if (pfd[2].revents & POLLIN) {
 			(void)read(s->wake, &v, sizeof v);
 			if (session_cancel(s, err) != 0)
@@ -1166,9 +1220,9 @@ session_run(struct session *s)
 			 */
 			busy = now < s->busy_ms;
 			late = s->late_ms != 0 && s->late_ms < now + e->idle_ms;
-			if (net_wait(fd, POLLIN, busy ? s->busy_ms : late ?
-			    s->late_ms + 1 : now + e->idle_ms, s->c.cancel,
-			    &err) != 0) {
+			if (!xfer_buffered(&s->c) && net_wait(fd, POLLIN,
+			    busy ? s->busy_ms : late ? s->late_ms + 1 :
+			    now + e->idle_ms, s->c.cancel, &err) != 0) {
 				/* Busy over, or a request became late. */
 				if ((busy || late) && err.code == MT_E_TIMEOUT) {
 					mt_err_clear(&err);
@@ -1177,6 +1231,7 @@ session_run(struct session *s)
 				idle_ok = 1;
 				break;
 			}
+			s->c.drained = 0;
 		}
 		deadline = now + TRANSFER_TIMEOUT_MS;
 		/* A piece asked here may come from elsewhere meanwhile. */
@@ -1375,6 +1430,71 @@ transfer_queue_have(struct upconn *u, unsigned k, uint32_t index)
 	}
 	u->haves[u->nhaves++] = ((uint64_t)k << 32) | index;
 	upconn_wake(u);
+}
+
+/*
+ * Write the encoded `have` frame (our unit, subscription k) to u
+ * ourselves when its owner is parked in poll() with nothing queued
+ * before it: no wake-up of the owner.  A frame the socket takes only in
+ * part is finished by the owner before it writes anything else.
+ * 0: written (or left to the owner); -1: the caller queues it.  u->lock
+ * held.
+ */
+int
+transfer_send_have(struct upconn *u, unsigned k, const uint8_t *frame,
+    size_t len)
+{
+	ssize_t		r;
+	unsigned	i;
+
+	if (!u->parked || u->nhaves > 0 || u->npend > 0 || u->fd == -1 ||
+	    len > sizeof u->pend || u->unit[k] != u->subs[k]->mi.unit_size)
+		return (-1);
+	for (i = 0; i < u->nsubs; i++)
+		if (u->reveal[i])
+			return (-1);	/* a bitfield goes first */
+	do
+		r = send(u->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	if (r <= 0)
+		return (-1);
+	if ((size_t)r < len) {
+		memcpy(u->pend, frame + r, len - (size_t)r);
+		u->npend = len - (size_t)r;
+		upconn_wake(u);
+	}
+	return (0);
+}
+
+/*
+ * The owner of u leaves poll(): from now on it writes, so others stop,
+ * and it first finishes a frame they wrote in part.
+ */
+static int
+upconn_unpark(struct upconn *u, struct mt_err *err)
+{
+	uint8_t	pend[TRANSFER_HAVE_FRAME_MAX];
+	size_t	n;
+
+	pthread_mutex_lock(&u->lock);
+	u->parked = 0;
+	n = u->npend;
+	memcpy(pend, u->pend, n);
+	u->npend = 0;
+	pthread_mutex_unlock(&u->lock);
+	if (n == 0)
+		return (0);
+	return (xfer_send(u->fd, u->e->stop_pipe[0], pend, n,
+	    xfer_now() + TRANSFER_TIMEOUT_MS, err));
+}
+
+/* The owner of u is about to sleep in poll(), writing nothing. */
+static void
+upconn_park(struct upconn *u)
+{
+	pthread_mutex_lock(&u->lock);
+	u->parked = 1;
+	pthread_mutex_unlock(&u->lock);
 }
 
 /* Wake u's thread, in poll(), also while it waits for its upload turn. */
@@ -2017,7 +2137,7 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 	struct pollfd	 pfd[3];
 	uint64_t	 now = xfer_now(), key, v;
 	unsigned	 sent, active, waiting;
-	int		 out, claimed, rc, nfds;
+	int		 out, claimed, rc, nfds, ahead, prc, perr;
 
 	/*
 	 * A full queue turns away a piece we already sent: the requester
@@ -2048,20 +2168,30 @@ upconn_turn(struct upconn *u, struct torrent *t, uint32_t index,
 		pfd[2].fd = u->fd;
 		pfd[2].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
-		/* A held frame is the next request: no more to read now. */
+		/*
+		 * A held frame is the next request: no more to read now.
+		 * A frame read ahead needs no wait.
+		 */
 		nfds = u->conn->held ? 2 : 3;
-		if (poll(pfd, (nfds_t)nfds, XFER_TURN_POLL_MS) < 0 &&
-		    errno != EINTR)
+		ahead = nfds == 3 && xfer_buffered(u->conn);
+		upconn_park(u);
+		prc = poll(pfd, (nfds_t)nfds, ahead ? 0 : XFER_TURN_POLL_MS);
+		perr = errno;
+		if (upconn_unpark(u, err) != 0)
+			rc = -1;
+		else if (prc < 0 && perr != EINTR)
 			rc = mt_err_set(err, MT_E_NET, "poll: %s",
-			    strerror(errno));
+			    strerror(perr));
 		else if (atomic_load(&e->stopping) || pfd[1].revents != 0)
 			rc = mt_err_set(err, MT_E_NET, "stopping");
 		else {
 			if (pfd[0].revents & POLLIN)
 				(void)read(u->evfd, &v, sizeof v);
+			if (nfds == 3 && (pfd[2].revents & POLLIN))
+				u->conn->drained = 0;
 			if (upconn_flush_haves(u, err) != 0)
 				rc = -1;
-			else if (nfds == 3 && pfd[2].revents != 0 &&
+			else if (nfds == 3 && (ahead || pfd[2].revents != 0) &&
 			    (rc = upconn_watch(u, t, asked, err)) > 0)
 				rc = 3;
 		}
@@ -2313,7 +2443,7 @@ upconn_main(void *arg)
 	union message		 m;
 	uint64_t		 v, last = xfer_now();
 	unsigned		 k, i;
-	int			 heard = 0;
+	int			 heard = 0, ahead, prc, perr;
 
 	log_set_thread_name("eng-up");
 	xfer_conn_init(&c, u->fd, e->stop_pipe[0], XFER_UP_FRAME_MAX);
@@ -2332,13 +2462,19 @@ upconn_main(void *arg)
 		 * A frame whose head was read while a request waited its
 		 * turn (c.held) is next: only look, do not wait.
 		 */
-		if (poll(pfd, 3, c.held ? 0 : 1000) < 0 && errno != EINTR)
+		ahead = xfer_buffered(&c);
+		upconn_park(u);
+		prc = poll(pfd, 3, c.held || ahead ? 0 : 1000);
+		perr = errno;
+		if (upconn_unpark(u, &err) != 0 || (prc < 0 && perr != EINTR))
 			break;
 		if (pfd[2].revents & POLLIN)
 			break;
 		if (pfd[1].revents & POLLIN)
 			(void)read(u->evfd, &v, sizeof v);
-		if (!c.held &&
+		if (pfd[0].revents & POLLIN)
+			c.drained = 0;
+		if (!c.held && !ahead &&
 		    !(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (xfer_now() - last > (heard ? XFER_UP_IDLE_MS :
 			    XFER_UP_FIRST_MS))
