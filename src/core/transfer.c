@@ -1192,8 +1192,8 @@ session_run(struct session *s)
 		 * More peers became known since this session began:
 		 * give the worker back so that every peer gets its share.
 		 */
-		if (!done && p->sessions > session_cap(t) &&
-		    s->qn == 0) {
+		if (!done && s->qn == 0 && p->sessions > 1 &&
+		    p->sessions > session_cap(t)) {
 			/* Counted off now, so that only the extra ones go. */
 			p->sessions--;
 			t->sessions--;
