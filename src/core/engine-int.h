@@ -253,7 +253,6 @@ void		 torrent_ref(struct torrent *t);	/* engine.lock */
 void		 torrent_unref(struct engine *e, struct torrent *t);
 /* Whole pieces we have (units counted per piece); t->lock held. */
 uint32_t	 torrent_pieces_have(const struct torrent *t);
-uint64_t	 engine_addr_hash(const char *addr);
 struct torrent	*engine_find_ref(struct engine *e, const char *file_id);
 void		 engine_changed(struct engine *e);
 void		 engine_piece_verified(struct engine *e, struct torrent *t,

@@ -39,6 +39,7 @@
 #include "pool.h"
 #include "snapshot.h"
 #include "storage.h"
+#include "strhash.h"
 #include "tracker-client.h"
 #include "upsched.h"
 #include "xmalloc.h"
@@ -452,17 +453,6 @@ torrent_flush_units(const struct torrent *t)
 	return (ENGINE_FLUSH_PIECES * (t->mi.piece_size / t->mi.unit_size));
 }
 
-/* FNV-1a of a peer's HOST:PORT: compares addresses without copying. */
-uint64_t
-engine_addr_hash(const char *addr)
-{
-	uint64_t	x = 14695981039346656037ULL;
-
-	for (; *addr != '\0'; addr++)
-		x = (x ^ (uint8_t)*addr) * 1099511628211ULL;
-	return (x);
-}
-
 uint32_t
 torrent_pieces_have(const struct torrent *t)
 {
@@ -508,7 +498,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 	    p = p->next) {
 		if (p->known && !p->stale && p->bits != NULL &&
 		    picker_bit(p->bits, index))
-			holders[nholders++] = engine_addr_hash(p->addr);
+			holders[nholders++] = str_hash(p->addr);
 	}
 	if (torrent_piece_whole(t, metainfo_unit_piece(&t->mi, index)))
 		t->pieces_fetched++;
@@ -539,7 +529,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 				continue;
 			if (u->unit[k] == t->mi.unit_size && nholders > 0 &&
 			    u->listen[0] != '\0') {
-				uint64_t x = engine_addr_hash(u->listen);
+				uint64_t x = str_hash(u->listen);
 
 				for (h = 0; h < nholders; h++)
 					if (holders[h] == x)

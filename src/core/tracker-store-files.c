@@ -37,6 +37,7 @@
 #include "log.h"
 #include "message.h"
 #include "metainfo.h"
+#include "strhash.h"
 #include "tracker-store-int.h"
 #include "xmalloc.h"
 
@@ -63,14 +64,7 @@ static size_t	 ts_live_count(const struct ts_file *, uint64_t);
 static size_t
 ts_bucket(const struct tracker_store *ts, const char *id)
 {
-	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
-	size_t		i;
-
-	for (i = 0; i < 40 && id[i] != '\0'; i++) {
-		h ^= (uint8_t)id[i];
-		h *= 1099511628211ULL;
-	}
-	return ((size_t)h & (ts->nbuckets - 1));
+	return ((size_t)str_hash(id) & (ts->nbuckets - 1));
 }
 
 static struct ts_file *
