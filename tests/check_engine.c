@@ -188,7 +188,7 @@ struct node {
 };
 
 static void
-node_start(struct node *n, const char *name)
+node_start_workers(struct node *n, const char *name, unsigned workers)
 {
 	struct engine_config	cfg;
 	struct mt_err		err;
@@ -200,13 +200,19 @@ node_start(struct node *n, const char *name)
 	cfg.trackers[0] = "127.0.0.1:1";
 	cfg.ntrackers = 1;
 	cfg.state_dir = n->dir;
-	cfg.workers = 4;
+	cfg.workers = workers;
 	cfg.seed = 12345;
 	n->fc.f = &fake;
 	cfg.tracker_call = fake_call;
 	cfg.tracker_arg = &n->fc;
 	n->e = engine_start(&cfg, &err);
 	ck_assert_msg(n->e != NULL, "engine_start: %s", err.msg);
+}
+
+static void
+node_start(struct node *n, const char *name)
+{
+	node_start_workers(n, name, 4);
 }
 
 static void
@@ -1044,6 +1050,126 @@ START_TEST(test_stalled_seeder)
 }
 END_TEST
 
+/*
+ * A peer that takes connections and never says a word: it records when
+ * its first one came and in which place among all mute peers.
+ */
+#define MUTE_CONNS	8
+struct mute {
+	int		 lfd;
+	char		 addr[64];
+	pthread_t	 thread;
+	atomic_int	 stop;
+	atomic_int	 place;		/* 1: the first mute peer reached */
+	uint64_t	 first_ms;
+	int		 fds[MUTE_CONNS];
+	int		 nfds;
+};
+static atomic_int	mute_places;
+
+static void *
+mute_main(void *arg)
+{
+	struct mute	*m = arg;
+	struct mt_err	 err;
+	int		 fd;
+
+	while (!m->stop) {
+		if (net_wait(m->lfd, POLLIN, net_now_ms() + 50, -1,
+		    &err) != 0)
+			continue;
+		if ((fd = accept(m->lfd, NULL, NULL)) == -1)
+			continue;
+		if (m->nfds == 0) {
+			m->first_ms = now_ms();
+			m->place = ++mute_places;
+		}
+		if (m->nfds < MUTE_CONNS)
+			m->fds[m->nfds++] = fd;
+		else
+			close(fd);
+	}
+	while (m->nfds > 0)
+		close(m->fds[--m->nfds]);
+	return (NULL);
+}
+
+static void
+mute_start(struct mute *m)
+{
+	struct mt_err	err;
+
+	memset(m, 0, sizeof *m);
+	m->lfd = net_listen("127.0.0.1:0", 16, &err);
+	ck_assert_int_ge(m->lfd, 0);
+	ck_assert_int_eq(net_local_addr(m->lfd, m->addr, sizeof m->addr), 0);
+	ck_assert_int_eq(pthread_create(&m->thread, NULL, mute_main, m), 0);
+}
+
+static void
+mute_stop(struct mute *m)
+{
+	m->stop = 1;
+	pthread_join(m->thread, NULL);
+	close(m->lfd);
+}
+
+/*
+ * Peers we know nothing of are tried in the tracker's order,
+ * TRANSFER_OPENING_MAX at a time, and one that never answers holds the
+ * others back for TRANSFER_OPENING_MS only: six mute peers are listed
+ * before the seeder, and the download goes on long before they time out.
+ */
+#define MUTES		6
+#define OPENING_MAX	4	/* TRANSFER_OPENING_MAX, engine-int.h */
+#define SESSION_TIMEOUT_MS 10000 /* TRANSFER_TIMEOUT_MS */
+START_TEST(test_opening_order)
+{
+	struct mute	mutes[MUTES];
+	struct node	good, l;
+	struct mt_err	err;
+	struct view	v;
+	char		dest[600], out[700], id[41];
+	uint64_t	lo, hi;
+	int		i;
+
+	ck_assert_int_gt(MUTES, OPENING_MAX);
+	mute_places = 0;
+	for (i = 0; i < MUTES; i++) {
+		mute_start(&mutes[i]);
+		fake_add(&fake, srcmi.file_id_hex, mutes[i].addr);
+	}
+	node_start(&good, "good");
+	ck_assert_int_eq(engine_share(good.e, srcfile, NULL, "", id, &err), 0);
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start_workers(&l, "l", 2 * MUTES);
+	ck_assert_int_eq(engine_get(l.e, mtorrent, dest, &err), 0);
+	v = wait_have(&l, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	snprintf(out, sizeof out, "%s/data.bin", dest);
+	ck_assert(files_equal(srcfile, out));
+	/* The first ones first, and the rest too, before any timed out. */
+	lo = hi = mutes[0].first_ms;
+	for (i = 0; i < MUTES; i++) {
+		ck_assert_int_ne(mutes[i].place, 0);
+		if (i < OPENING_MAX)
+			ck_assert_int_le(mutes[i].place, OPENING_MAX);
+		else
+			ck_assert_int_gt(mutes[i].place, OPENING_MAX);
+		lo = mutes[i].first_ms < lo ? mutes[i].first_ms : lo;
+		hi = mutes[i].first_ms > hi ? mutes[i].first_ms : hi;
+	}
+	ck_assert_uint_lt(hi - lo, SESSION_TIMEOUT_MS / 2);
+	node_stop(&l);
+	node_stop(&good);
+	for (i = 0; i < MUTES; i++) {
+		fake_del(&fake, srcmi.file_id_hex, mutes[i].addr);
+		mute_stop(&mutes[i]);
+	}
+}
+END_TEST
+
 /* A raw peer connection that reads ahead (frames may arrive unasked). */
 struct rawc {
 	int			 fd;
@@ -1562,6 +1688,7 @@ engine_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_refuse_unknown);
 	tcase_add_test(tc, test_initial_seeding);
+	tcase_add_test(tc, test_opening_order);
 	tcase_add_test(tc, test_get_existing);
 	tcase_add_test(tc, test_remove);
 	suite_add_tcase(s, tc);

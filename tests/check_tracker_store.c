@@ -330,6 +330,21 @@ seeders(struct tracker_store *ts, const char *tok, const char *id,
 	return (seeders_at(ts, tok, id, T0, out, outlen));
 }
 
+/* An announce of the one file id (id keeps it) by seeder, into m. */
+static void
+announce_one(union message *m, struct wire_arg *id, const char *fid,
+    const char *tok, const char *seeder)
+{
+	id->p = fid;
+	id->len = 40;
+	memset(m, 0, sizeof *m);
+	m->type = MSG_announce;
+	m->announce.token = tok;
+	m->announce.seeder = seeder;
+	m->announce.file_ids.n = 1;
+	m->announce.file_ids.v = id;
+}
+
 static int
 seeder_op(struct tracker_store *ts, enum message_type t, const char *tok,
     const char *id, const char *seeder)
@@ -1179,6 +1194,51 @@ START_TEST(test_seeders_cap)
 }
 END_TEST
 
+/*
+ * Seeders come in the order they joined the list, whatever their
+ * addresses, however often they renew and whoever left: a swarm's first
+ * seeder comes before the peers that registered just now.
+ */
+START_TEST(test_seeders_order)
+{
+	static const char *const addrs[] = {
+		"127.0.0.1:7005", "127.0.0.1:7002", "127.0.0.1:7003",
+		"127.0.0.1:7001"
+	};
+	struct tfile	f;
+	union message	m;
+	struct wire_arg	id;
+	uint64_t	now;
+	uint32_t	i;
+
+	tfile_make(&f, 1, 3);
+	ck_assert_int_eq(share(A, "", &f, "f", "", addrs[0]), MT_E_OK);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_seeder_add;
+	m.seeder_add.token = "";
+	m.seeder_add.file_id = f.id;
+	for (i = 1; i < 4; i++) {
+		m.seeder_add.seeder = addrs[i];
+		ck_assert_int_eq(call_at(A, &m, "127.0.0.1", T0 + i * 1000),
+		    MT_E_OK);
+	}
+	/* One leaves; the first renews late enough to be stamped anew. */
+	ck_assert_int_eq(seeder_op(A, MSG_seeder_remove, "", f.id, addrs[1]),
+	    MT_E_OK);
+	announce_one(&m, &id, f.id, "", addrs[0]);
+	now = T0 + TTL / 2;
+	ck_assert_int_eq(call_at(A, &m, "127.0.0.1", now), MT_E_OK);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(seeders_at(A, "", f.id, now, NULL, 0),
+		    MT_E_OK);
+		ck_assert_uint_eq(last.seeders_reply.seeders.n, 3);
+		ck_assert_str_eq(last.seeders_reply.seeders.v[0].p, addrs[0]);
+		ck_assert_str_eq(last.seeders_reply.seeders.v[1].p, addrs[2]);
+		ck_assert_str_eq(last.seeders_reply.seeders.v[2].p, addrs[3]);
+	}
+}
+END_TEST
+
 START_TEST(test_expire)
 {
 	struct tfile	f;
@@ -1192,14 +1252,7 @@ START_TEST(test_expire)
 	ck_assert_int_eq(seeder_op(A, MSG_seeder_add, "", f.id,
 	    "127.0.0.1:7002"), MT_E_OK);
 	/* 7002 re-announces at T0 + TTL/2; 7001 stays silent. */
-	id.p = f.id;
-	id.len = 40;
-	memset(&m, 0, sizeof m);
-	m.type = MSG_announce;
-	m.announce.token = "";
-	m.announce.seeder = "127.0.0.1:7002";
-	m.announce.file_ids.n = 1;
-	m.announce.file_ids.v = &id;
+	announce_one(&m, &id, f.id, "", "127.0.0.1:7002");
 	ck_assert_int_eq(call_at(A, &m, "127.0.0.1", T0 + TTL / 2), MT_E_OK);
 	/* Stale entries are not served even before expire() runs. */
 	ck_assert_int_eq(seeders_at(A, "", f.id, T0 + TTL + 1, s, sizeof s),
@@ -1247,14 +1300,7 @@ START_TEST(test_renew_memory)
 	buf_init(&b, 4 * WIRE_FRAME_MAX);
 	ck_assert_int_eq(tracker_store_events_after(A, seen_lookup, &none,
 	    100, &b), 2);
-	id.p = f.id;
-	id.len = 40;
-	memset(&m, 0, sizeof m);
-	m.type = MSG_announce;
-	m.announce.token = "";
-	m.announce.seeder = "127.0.0.1:7001";
-	m.announce.file_ids.n = 1;
-	m.announce.file_ids.v = &id;
+	announce_one(&m, &id, f.id, "", "127.0.0.1:7001");
 	ck_assert_int_eq(call_at(A, &m, "127.0.0.1", now), MT_E_OK);
 	ck_assert_str_eq(last.ok.text, "1");
 	/* No event for it. */
@@ -2045,6 +2091,7 @@ tracker_store_suite(void)
 	tcase_add_test(tc, test_index_matches_db);
 	tcase_add_test(tc, test_observed_address);
 	tcase_add_test(tc, test_seeders_cap);
+	tcase_add_test(tc, test_seeders_order);
 	tcase_add_test(tc, test_seeder_addr_rules);
 	tcase_add_test(tc, test_expire);
 	tcase_add_test(tc, test_renew_memory);

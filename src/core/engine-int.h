@@ -30,6 +30,14 @@ struct upsched;
 					   per connection */
 #define TRANSFER_TIMEOUT_MS	10000	/* a reply must progress by then */
 #define TRANSFER_CONNECT_MS	3000
+/*
+ * Sessions of one torrent that have not yet learnt what their peer
+ * holds (connect, hello, have_reply): at most TRANSFER_OPENING_MAX at a
+ * time, each counted for at most TRANSFER_OPENING_MS, in the tracker's
+ * order (doc/architecture.md "Swarms").
+ */
+#define TRANSFER_OPENING_MAX	4
+#define TRANSFER_OPENING_MS	250
 #define TRANSFER_STRIKES_MAX	3	/* bad pieces before a ban */
 #define TRANSFER_ENDGAME_DUP	2	/* requests per piece in endgame */
 #define TRANSFER_SUBS_MAX	64	/* have subscriptions per upload */
@@ -73,6 +81,8 @@ struct eng_peer {
 	int			 banned;
 	int			 busy;		/* refused: no slot */
 	int			 listed;	/* in the last tracker reply */
+	uint32_t		 rank;		/* its place there (first:
+						   registered longest) */
 	int			 incoming;	/* it connected to us for this
 						   file (its hello.listen) */
 	int			 stale;		/* bits may be out of date */

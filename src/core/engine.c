@@ -709,6 +709,7 @@ engine_seeders(struct engine *e, struct torrent *t, uint64_t now)
 			t->peers = p;
 		}
 		p->listed = 1;
+		p->rank = i;
 	}
 	for (p = t->peers; p != NULL; p = p->next) {
 		if (!p->banned && (p->listed || p->sessions > 0 ||
@@ -836,6 +837,12 @@ engine_house_main(void *arg)
 				t->logged_ms = now;
 			}
 			pthread_mutex_unlock(&t->lock);
+			/*
+			 * The list first: under load a tracker call takes
+			 * tens of ms, and our own entry is no use to us.
+			 */
+			if (want)
+				engine_seeders(e, t, now);
 			if (add) {
 				memset(&req, 0, sizeof req);
 				req.type = MSG_seeder_add;
@@ -869,8 +876,6 @@ engine_house_main(void *arg)
 				}
 				pthread_mutex_unlock(&e->tlock);
 			}
-			if (want)
-				engine_seeders(e, t, now);
 		}
 
 		/* Announce every file we can serve a piece of. */

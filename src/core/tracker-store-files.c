@@ -159,6 +159,7 @@ ts_file_push(struct ts_file *f, const char *addr, uint64_t last_seen,
 	snprintf(e->addr, sizeof e->addr, "%s", addr);
 	e->last_seen = last_seen;
 	e->t_ms = t_ms;
+	e->since = t_ms;
 	e->dirty = 0;
 }
 
@@ -948,6 +949,18 @@ ts_handle_seeder(struct tracker_store *ts, const union message *m,
 	return (ts_reply_ok(out, ""));
 }
 
+/* qsort: the entry in the list longest (then by address) goes first. */
+static int
+ts_seeder_older(const void *a, const void *b)
+{
+	const struct ts_seeder	*x = *(const struct ts_seeder *const *)a;
+	const struct ts_seeder	*y = *(const struct ts_seeder *const *)b;
+
+	if (x->since != y->since)
+		return (x->since < y->since ? -1 : 1);
+	return (strcmp(x->addr, y->addr));
+}
+
 int
 ts_handle_seeders(struct tracker_store *ts, const union message *m,
     const struct ts_req *r, struct buf *out)
@@ -955,10 +968,12 @@ ts_handle_seeders(struct tracker_store *ts, const union message *m,
 	const struct msg_seeders	*s = &m->seeders;
 	union message			 reply;
 	struct wire_arg			 v[TRACKER_STORE_SEEDERS_MAX];
+	const struct ts_seeder		*o[TRACKER_STORE_SEEDERS_MAX];
 	struct ts_file			*f;
 	struct mt_err			 err;
 	uint64_t			 cut;
 	size_t				 i, j, n = 0;
+	int				 all;
 
 	if (strlen(s->file_id) != 40 || !ts_hex_valid(s->file_id, 40)) {
 		mt_err_set(&err, MT_E_BADHEX,
@@ -971,19 +986,28 @@ ts_handle_seeders(struct tracker_store *ts, const union message *m,
 	    f ? f->grp_inc : "", &err) != 0)
 		return (ts_reply_error(out, &err));
 
-	/* Rotate the start so that every seeder gets its turn. */
+	/*
+	 * All of them, those listed longest first (a peer that registered
+	 * just now likely holds little: doc/protocol.md); when they do
+	 * not all fit, rotate the start so that every seeder gets its turn.
+	 */
 	cut = r->now_ms > TRACKER_STORE_SEEDER_TTL_MS ?
 	    r->now_ms - TRACKER_STORE_SEEDER_TTL_MS : 0;
 	if (f->n > 0) {
-		j = f->rot++ % f->n;
+		all = f->n <= TRACKER_STORE_SEEDERS_MAX;
+		j = all ? 0 : f->rot++ % f->n;
 		for (i = 0; i < f->n && n < TRACKER_STORE_SEEDERS_MAX; i++) {
 			const struct ts_seeder *e = &f->v[(j + i) % f->n];
 
 			if (e->last_seen < cut)
 				continue;
-			v[n].p = e->addr;
-			v[n].len = (uint32_t)strlen(e->addr);
-			n++;
+			o[n++] = e;
+		}
+		if (all)
+			qsort(o, n, sizeof *o, ts_seeder_older);
+		for (i = 0; i < n; i++) {
+			v[i].p = o[i]->addr;
+			v[i].len = (uint32_t)strlen(o[i]->addr);
 		}
 	}
 	memset(&reply, 0, sizeof reply);

@@ -54,6 +54,8 @@ struct ts_seeder {
 	char		 addr[TS_ADDR_MAX + 1];
 	uint64_t	 last_seen;	/* may be ahead of the db: dirty */
 	uint64_t	 t_ms;		/* the row's LWW stamp time */
+	uint64_t	 since;		/* its stamp when it came in:
+					   renewals keep it */
 	int		 dirty;		/* last_seen not yet in the db */
 };
 

@@ -172,6 +172,9 @@ struct session {
 	int			 failed;	/* count a failure */
 	int			 busy;
 	int			 yielded;	/* ended for other peers */
+	int			 opening;	/* t->lock: the peer's bits
+						   not learnt yet */
+	uint64_t		 open_ms;	/* when it began */
 	uint64_t		 busy_ms;	/* its queue was full: wait */
 	uint64_t		 late_ms;	/* endgame: a duplicate becomes
 						   due then (0: none) */
@@ -185,8 +188,8 @@ static int	xfer_read_head(struct xfer_conn *, uint64_t, uint32_t,
 		    struct mt_err *);
 static int	xfer_read_msg(struct xfer_conn *, union message *, uint64_t,
 		    struct mt_err *);
-static int	session_pick(struct engine *, struct torrent **,
-		    struct eng_peer **);
+static int	session_pick(struct engine *, struct session *);
+static unsigned	session_opening(const struct torrent *, uint64_t);
 static unsigned	session_cap(const struct torrent *);
 static uint32_t	session_useful(const struct torrent *,
 		    const struct eng_peer *);
@@ -531,20 +534,39 @@ session_useful(const struct torrent *t, const struct eng_peer *p)
 }
 
 /*
- * Choose a (torrent, peer) pair for a new session: a downloading torrent
- * and one of its peers that is not banned or backing off, has (or may
- * have) a piece we need, with the fewest sessions (at most
+ * Sessions of t still learning what their peer holds, begun within
+ * TRANSFER_OPENING_MS (a peer slow to answer stops holding the others
+ * back).  t->lock held.
+ */
+static unsigned
+session_opening(const struct torrent *t, uint64_t now)
+{
+	const struct session	*o;
+	unsigned		 n = 0;
+
+	for (o = t->slist; o != NULL; o = o->snext)
+		n += o->opening && now < o->open_ms + TRANSFER_OPENING_MS;
+	return (n);
+}
+
+/*
+ * Choose a (torrent, peer) pair for a new session s: a downloading
+ * torrent and one of its peers that is not banned or backing off, has
+ * (or may have) a piece we need, with the fewest sessions (at most
  * session_cap()), then the most to give (session_useful()), ties at
- * random.  Counts the session on both.
+ * random.  Peers whose pieces are unknown are tried in the tracker's
+ * order, TRANSFER_OPENING_MAX at a time.  Counts the session on both and
+ * links s into the torrent's sessions.
  */
 static int
-session_pick(struct engine *e, struct torrent **tp, struct eng_peer **pp)
+session_pick(struct engine *e, struct session *s)
 {
 	struct torrent	*t, *bt = NULL;
 	struct eng_peer	*p, *bp = NULL;
 	uint64_t	 now = xfer_now();
 	unsigned	 cap, best = UINT32_MAX;
-	uint32_t	 useful, most = 0, ties = 0;
+	uint32_t	 useful, most = 0, ties = 0, rank;
+	int		 opening;
 
 	pthread_mutex_lock(&e->lock);
 	for (t = e->torrents; t != NULL; t = t->next) {
@@ -554,24 +576,40 @@ session_pick(struct engine *e, struct torrent **tp, struct eng_peer **pp)
 			continue;
 		}
 		cap = session_cap(t);
+		opening = session_opening(t, now) < TRANSFER_OPENING_MAX;
 		for (p = t->peers; p != NULL; p = p->next) {
 			if (p->banned || p->retry_ms > now ||
 			    p->sessions >= cap || p->sessions > best ||
 			    (!p->listed && !p->known && !p->incoming) ||
 			    t->sessions + (bt == t) >= e->workers)
 				continue;
-			if ((useful = session_useful(t, p)) == 0)
+			if ((useful = session_useful(t, p)) == 0 ||
+			    (useful == UINT32_MAX && !opening))
 				continue;
 			/*
 			 * Fewest sessions, then the most to give, ties at
 			 * random: peers that all read the same tracker
-			 * list must not all pick the same few.
+			 * list must not all pick the same few.  But whom
+			 * we know nothing of yet we try in the tracker's
+			 * order: the peers registered longest (a swarm's
+			 * first seeder) first, those that came just now
+			 * (likely empty) last.
 			 */
 			if (p->sessions < best || (p->sessions == best &&
 			    useful > most))
 				ties = 0;
 			else if (p->sessions > best || useful < most)
 				continue;
+			rank = p->listed ? p->rank : UINT32_MAX;
+			if (ties > 0 && useful == UINT32_MAX && bt == t) {
+				uint32_t brank = bp->listed ? bp->rank :
+				    UINT32_MAX;
+
+				if (rank > brank)
+					continue;
+				if (rank < brank)
+					ties = 0;
+			}
 			if (picker_random(&t->pk) % ++ties == 0) {
 				best = p->sessions;
 				most = useful;
@@ -586,11 +624,15 @@ session_pick(struct engine *e, struct torrent **tp, struct eng_peer **pp)
 		pthread_mutex_lock(&bt->lock);
 		bp->sessions++;
 		bt->sessions++;
+		s->t = bt;
+		s->p = bp;
+		s->opening = most == UINT32_MAX;
+		s->open_ms = now;
+		s->snext = bt->slist;
+		bt->slist = s;
 		pthread_mutex_unlock(&bt->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
-	*tp = bt;
-	*pp = bp;
 	return (bt != NULL);
 }
 
@@ -610,7 +652,10 @@ transfer_worker(void *arg)
 	wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	while (!atomic_load(&e->stopping)) {
 		memset(&s, 0, sizeof s);
-		if (!session_pick(e, &s.t, &s.p)) {
+		s.e = e;
+		s.depth = e->depth;
+		s.wake = wake;
+		if (!session_pick(e, &s)) {
 			pthread_mutex_lock(&e->lock);
 			if (!atomic_load(&e->stopping)) {
 				clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -629,9 +674,6 @@ transfer_worker(void *arg)
 		pthread_mutex_lock(&e->lock);
 		pthread_cond_signal(&e->wcond);
 		pthread_mutex_unlock(&e->lock);
-		s.e = e;
-		s.depth = e->depth;
-		s.wake = wake;
 		if (wake != -1)
 			(void)read(wake, &v, sizeof v);
 		if (piece == NULL)
@@ -1101,10 +1143,6 @@ session_run(struct session *s)
 	int		 fd, idle_ok = 0, done, busy, late;
 
 	mt_err_clear(&err);
-	pthread_mutex_lock(&t->lock);
-	s->snext = t->slist;
-	t->slist = s;
-	pthread_mutex_unlock(&t->lock);
 	fd = net_connect(p->addr, TRANSFER_CONNECT_MS, &err);
 	xfer_conn_init(&s->c, fd, e->stop_pipe[0], WIRE_FRAME_MAX);
 	if (fd == -1) {
@@ -1180,7 +1218,9 @@ session_run(struct session *s)
 	p->stale = 0;
 	p->fails = 0;
 	p->busy = 0;
+	s->opening = 0;
 	pthread_mutex_unlock(&t->lock);
+	engine_wake(e);		/* the next may open */
 
 	while (!atomic_load(&e->stopping)) {
 		pthread_mutex_lock(&e->lock);
