@@ -34,7 +34,7 @@ struct upsched;
  * Sessions of one torrent that have not yet learnt what their peer
  * holds (connect, hello, have_reply): at most TRANSFER_OPENING_MAX at a
  * time, each counted for at most TRANSFER_OPENING_MS, in the tracker's
- * order (doc/architecture.md "Swarms").
+ * order (doc/architecture.md "The piece pipeline").
  */
 #define TRANSFER_OPENING_MAX	4
 #define TRANSFER_OPENING_MS	250

@@ -190,6 +190,7 @@ static int	xfer_read_msg(struct xfer_conn *, union message *, uint64_t,
 		    struct mt_err *);
 static int	session_pick(struct engine *, struct session *);
 static unsigned	session_opening(const struct torrent *, uint64_t);
+static void	worker_nudge(struct engine *);
 static unsigned	session_cap(const struct torrent *);
 static uint32_t	session_useful(const struct torrent *,
 		    const struct eng_peer *);
@@ -636,6 +637,15 @@ session_pick(struct engine *e, struct session *s)
 	return (bt != NULL);
 }
 
+/* Let one idle worker look for a session. */
+static void
+worker_nudge(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	pthread_cond_signal(&e->wcond);
+	pthread_mutex_unlock(&e->lock);
+}
+
 /* The pool job: run sessions until the engine stops. */
 void
 transfer_worker(void *arg)
@@ -670,10 +680,7 @@ transfer_worker(void *arg)
 			pthread_mutex_unlock(&e->lock);
 			continue;
 		}
-		/* There may be more: let the next idle worker look. */
-		pthread_mutex_lock(&e->lock);
-		pthread_cond_signal(&e->wcond);
-		pthread_mutex_unlock(&e->lock);
+		worker_nudge(e);	/* there may be more */
 		if (wake != -1)
 			(void)read(wake, &v, sizeof v);
 		if (piece == NULL)
@@ -1140,7 +1147,7 @@ session_run(struct session *s)
 	uint64_t	 deadline, now;
 	struct session	**sp;
 	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
-	int		 fd, idle_ok = 0, done, busy, late;
+	int		 fd, idle_ok = 0, done, busy, late, was_opening;
 
 	mt_err_clear(&err);
 	fd = net_connect(p->addr, TRANSFER_CONNECT_MS, &err);
@@ -1218,9 +1225,11 @@ session_run(struct session *s)
 	p->stale = 0;
 	p->fails = 0;
 	p->busy = 0;
+	was_opening = s->opening;
 	s->opening = 0;
 	pthread_mutex_unlock(&t->lock);
-	engine_wake(e);		/* the next may open */
+	if (was_opening)
+		worker_nudge(e);	/* the next may open */
 
 	while (!atomic_load(&e->stopping)) {
 		pthread_mutex_lock(&e->lock);
