@@ -1241,22 +1241,32 @@ rawc_bare(struct rawc *c, struct node *n)
 	c->dec = wire_decoder_create();
 }
 
-/* Connect to n and exchange hellos, saying we listen on listen. */
+/* Connect to n and exchange hellos of version v, listening on listen. */
 static void
-rawc_connect_as(struct rawc *c, struct node *n, const char *listen)
+rawc_connect_v(struct rawc *c, struct node *n, const char *listen,
+    uint64_t v)
 {
 	union message	m, r;
 
 	rawc_bare(c, n);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_hello;
-	m.hello.version = MSG_PROTO_VERSION;
+	m.hello.version = v;
 	m.hello.role = "peer";
 	m.hello.node_id = "";
 	m.hello.listen = listen;
 	rawc_send(c, &m);
 	rawc_read(c, &r);
 	ck_assert_int_eq(r.type, MSG_hello);
+	/* It answers in our version, which an older peer would require. */
+	ck_assert_uint_eq(r.hello.version, v);
+}
+
+/* Connect to n and exchange hellos, saying we listen on listen. */
+static void
+rawc_connect_as(struct rawc *c, struct node *n, const char *listen)
+{
+	rawc_connect_v(c, n, listen, MSG_PROTO_VERSION);
 }
 
 /* The same, listening nowhere (each such connection counts apart). */
@@ -1274,14 +1284,14 @@ rawc_call(struct rawc *c, const union message *m, union message *r)
 	rawc_read(c, r);
 }
 
-/* rawc_connect_as(), then subscribe; fills bits from the have_reply. */
+/* rawc_connect_v(), then subscribe; fills bits from the have_reply. */
 static void
-rawc_open_as(struct rawc *c, struct node *n, const char *listen,
-    uint8_t *bits, size_t blen)
+rawc_open_v(struct rawc *c, struct node *n, const char *listen,
+    uint64_t v, uint8_t *bits, size_t blen)
 {
 	union message	m, r;
 
-	rawc_connect_as(c, n, listen);
+	rawc_connect_v(c, n, listen, v);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_have_request;
 	m.have_request.file_id = srcmi.file_id_hex;
@@ -1289,6 +1299,13 @@ rawc_open_as(struct rawc *c, struct node *n, const char *listen,
 	ck_assert_int_eq(r.type, MSG_have_reply);
 	ck_assert_uint_eq(r.have_reply.bitfield.len, blen);
 	memcpy(bits, r.have_reply.bitfield.p, blen);
+}
+
+static void
+rawc_open_as(struct rawc *c, struct node *n, const char *listen,
+    uint8_t *bits, size_t blen)
+{
+	rawc_open_v(c, n, listen, MSG_PROTO_VERSION, bits, blen);
 }
 
 static void
@@ -1326,6 +1343,29 @@ rawc_count_haves(struct rawc *c, uint64_t ms)
 	while (rawc_next(c, &r, ms))
 		n += r.type == MSG_have;
 	return (n);
+}
+
+/*
+ * The same, split by how each names the file: "" (brief) into *brief,
+ * the file's id into *full, anything else fails.
+ */
+static void
+rawc_count_named(struct rawc *c, uint64_t ms, unsigned *brief,
+    unsigned *full)
+{
+	union message	r;
+
+	*brief = *full = 0;
+	while (rawc_next(c, &r, ms)) {
+		if (r.type != MSG_have)
+			continue;
+		if (r.have.file_id[0] == '\0')
+			(*brief)++;
+		else {
+			ck_assert_str_eq(r.have.file_id, srcmi.file_id_hex);
+			(*full)++;
+		}
+	}
 }
 
 /* m, as the first frame of a connection, is refused: error protocol. */
@@ -1661,6 +1701,143 @@ START_TEST(test_have_only_to_lackers)
 }
 END_TEST
 
+/*
+ * `have`s are brief ("" for the file) only to a peer whose hello said
+ * MSG_PROTO_BRIEF or more; a version 2 peer hears the file's id.
+ */
+START_TEST(test_have_brief)
+{
+	struct staller	st;
+	struct node	d;
+	struct rawc	v3, v2, holder;
+	struct mt_err	err;
+	struct view	v;
+	uint8_t		bits[8];
+	size_t		blen = PICKER_BITFIELD_LEN(srcmi.npieces);
+	char		dest[600];
+	unsigned	brief, full;
+
+	ck_assert_uint_le(blen, sizeof bits);
+	ck_assert_uint_eq(MSG_PROTO_VERSION, MSG_PROTO_BRIEF);
+	staller_start(&st, 1);
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start(&d, "d");
+	ck_assert_int_eq(engine_get(d.e, mtorrent, dest, &err), 0);
+	rawc_open_v(&v3, &d, "", MSG_PROTO_BRIEF, bits, blen);
+	rawc_open_v(&v2, &d, "", MSG_PROTO_CANCEL, bits, blen);
+	/* The source subscribes: d learns it from its hello.listen. */
+	rawc_open_as(&holder, &d, st.addr, bits, blen);
+	v = wait_have(&d, srcmi.npieces, 1);
+	ck_assert_int_eq(v.seeding, 1);
+	rawc_count_named(&v3, 300, &brief, &full);
+	ck_assert_uint_eq(brief, srcmi.npieces);
+	ck_assert_uint_eq(full, 0);
+	rawc_count_named(&v2, 300, &brief, &full);
+	ck_assert_uint_eq(brief, 0);
+	ck_assert_uint_eq(full, srcmi.npieces);
+	rawc_close(&v3);
+	rawc_close(&v2);
+	rawc_close(&holder);
+	node_stop(&d);
+	staller_stop(&st);
+}
+END_TEST
+
+/*
+ * An older peer, which refuses every hello above version 2: it records
+ * the version of the hellos it gets (until one says 2), refuses those
+ * above 2, and closes.
+ */
+#define OLDPEER_HELLOS	8
+struct oldpeer {
+	int		lfd;
+	char		addr[64];
+	pthread_t	thread;
+	atomic_int	stop;
+	uint64_t	ver[OLDPEER_HELLOS];	/* hellos seen, in order */
+	uint64_t	at[OLDPEER_HELLOS];	/* when (ms) */
+	atomic_int	n;
+	atomic_int	downgraded;		/* one said 2 */
+};
+
+static void *
+oldpeer_main(void *arg)
+{
+	struct oldpeer	*o = arg;
+	struct mt_err	 err;
+	struct rawc	 c;
+	union message	 r, m;
+
+	while (!o->stop && !o->downgraded && o->n < OLDPEER_HELLOS) {
+		if (net_wait(o->lfd, POLLIN, net_now_ms() + 50, -1,
+		    &err) != 0)
+			continue;
+		memset(&c, 0, sizeof c);
+		if ((c.fd = accept(o->lfd, NULL, NULL)) == -1)
+			continue;
+		c.dec = wire_decoder_create();
+		if (rawc_next(&c, &r, 5000) && r.type == MSG_hello) {
+			o->ver[o->n] = r.hello.version;
+			o->at[o->n] = now_ms();
+			if (r.hello.version > MSG_PROTO_CANCEL) {
+				memset(&m, 0, sizeof m);
+				m.type = MSG_error;
+				m.error.code = MT_E_PROTO;
+				m.error.text = "protocol version not supported";
+				rawc_send(&c, &m);
+			} else
+				o->downgraded = 1;
+			o->n++;
+		}
+		rawc_close(&c);
+	}
+	return (NULL);
+}
+
+/*
+ * A peer that refuses our version (an older one) is asked again at
+ * once, saying version 2.
+ */
+START_TEST(test_old_peer_downgrade)
+{
+	struct oldpeer	o;
+	struct node	l;
+	struct mt_err	err;
+	char		dest[600];
+	uint64_t	t0;
+
+	memset(&o, 0, sizeof o);
+	o.lfd = net_listen("127.0.0.1:0", 16, &err);
+	ck_assert_int_ge(o.lfd, 0);
+	ck_assert_int_eq(net_local_addr(o.lfd, o.addr, sizeof o.addr), 0);
+	ck_assert_int_eq(pthread_create(&o.thread, NULL, oldpeer_main, &o),
+	    0);
+	fake_add(&fake, srcmi.file_id_hex, o.addr);
+	snprintf(dest, sizeof dest, "%s/leech", root);
+	mkdir(dest, 0700);
+	node_start(&l, "l");
+	ck_assert_int_eq(engine_get(l.e, mtorrent, dest, &err), 0);
+	/*
+	 * Refused at version 3, it was asked again saying 2, within
+	 * seconds of the first refusal (the sessions that had started
+	 * before it may say 3 too).
+	 */
+	for (t0 = now_ms(); !o.downgraded && now_ms() - t0 < 5000; )
+		usleep(10000);
+	ck_assert_int_eq(o.downgraded, 1);
+	ck_assert_int_ge(o.n, 2);
+	ck_assert_uint_eq(o.ver[0], MSG_PROTO_VERSION);
+	ck_assert_uint_eq(o.ver[o.n - 1], MSG_PROTO_CANCEL);
+	ck_assert_uint_lt(o.at[o.n - 1] - o.at[0], 3000);
+	node_stop(&l);
+	fake_del(&fake, srcmi.file_id_hex, o.addr);
+	o.stop = 1;
+	pthread_join(o.thread, NULL);
+	close(o.lfd);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -1682,6 +1859,8 @@ engine_suite(void)
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_stalled_seeder);
 	tcase_add_test(tc, test_have_only_to_lackers);
+	tcase_add_test(tc, test_have_brief);
+	tcase_add_test(tc, test_old_peer_downgrade);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("safety");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -38,7 +38,9 @@ for r in $(seq 1 "$ROUNDS"); do
 		name=${v%%=*} bin=${v#*=}
 		out=$("$HERE/run.sh" $CHECK -H "$H" -u "$U" -s "$S" -m "$bin" \
 		    -k $VERBOSE 2>&1) || { echo "$out" >&2; exit 1; }
-		d=$(echo "$out" | sed -n 's/^swarm: kept //p' | tail -1)
+		# "swarm: kept DIR (N MiB of memory: ...)": the DIR only.
+		d=$(echo "$out" | sed -n 's/^swarm: kept \([^ ]*\).*/\1/p' |
+		    tail -1)
 		res=$(echo "$out" | grep '^result' | grep -o \
 		    'ratio=[^ ]*\|seeder_copies=[^ ]*\|util=[^ ]*\|ok=[^ ]*' |
 		    tr '\n' ' ')

@@ -86,6 +86,8 @@ struct eng_peer {
 	int			 incoming;	/* it connected to us for this
 						   file (its hello.listen) */
 	int			 stale;		/* bits may be out of date */
+	int			 old_proto;	/* refused our hello's version:
+						   say MSG_PROTO_CANCEL */
 	uint64_t		 retry_ms;	/* not before (monotonic) */
 	uint64_t		 piece_ms;	/* its usual request-to-arrival
 						   time (EWMA; 0: none yet) */
@@ -180,6 +182,8 @@ struct upconn {
 	pthread_t		 thread;
 	atomic_int		 done;		/* thread finished */
 	int			 hello;		/* owner: hello received */
+	int			 brief;		/* lock: takes brief `have`s
+						   (hello said 3 or more) */
 	char			 addr[NET_ADDR_MAX]; /* immutable */
 	char			 listen[NET_ADDR_MAX]; /* lock: its address
 						   and hello.listen's port */
@@ -277,6 +281,11 @@ void		 transfer_queue_have(struct upconn *u, unsigned k,
 		     uint32_t index);
 int		 transfer_send_have(struct upconn *u, unsigned k,
 		    const uint8_t *frame, size_t len);
+/*
+ * Does subscription k of u take brief `have`s (file_id "")?  u->lock
+ * held, or u's owner thread.
+ */
+int		 transfer_have_brief(const struct upconn *u, unsigned k);
 /* Initial seeding: replace sent offers on every connection of t. */
 void		 transfer_offer_refill(struct engine *e, struct torrent *t);
 int		 transfer_send_msg(int fd, const union message *m,

@@ -478,7 +478,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 	struct mt_err	 err;
 	uint64_t	 holders[TRANSFER_PEERS_MAX];
 	size_t		 nholders = 0, h;
-	struct buf	 have;
+	struct buf	 have, brief, *f;
 	union message	 m;
 	unsigned	 k;
 	int		 complete = 0, first, flush, framed;
@@ -520,7 +520,10 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 	m.have.file_id = t->mi.file_id_hex;
 	m.have.index = index;
 	buf_init(&have, TRANSFER_HAVE_FRAME_MAX);
+	buf_init(&brief, TRANSFER_HAVE_FRAME_MAX);
 	framed = message_encode(&m, &have, NULL) == 0;
+	m.have.file_id = "";
+	framed = framed && message_encode(&m, &brief, NULL) == 0;
 	pthread_mutex_lock(&e->lock);
 	for (u = e->ups; u != NULL; u = u->next) {
 		pthread_mutex_lock(&u->lock);
@@ -537,8 +540,9 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 				if (h < nholders)
 					break;
 			}
+			f = transfer_have_brief(u, k) ? &brief : &have;
 			if (!framed || transfer_send_have(u, k,
-			    buf_head(&have), buf_used(&have)) != 0)
+			    buf_head(f), buf_used(f)) != 0)
 				transfer_queue_have(u, k, index);
 			break;
 		}
@@ -550,6 +554,7 @@ engine_piece_verified(struct engine *e, struct torrent *t, uint32_t index)
 	}
 	pthread_mutex_unlock(&e->lock);
 	buf_done(&have);
+	buf_done(&brief);
 	engine_changed(e);
 
 	if (!complete)

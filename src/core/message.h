@@ -21,16 +21,21 @@ struct mt_err;
 
 /*
  * Versions MIN..VERSION are accepted.  2 added piece_cancel, which a
- * peer sends only to a peer whose hello said 2 or more.  Tracker
+ * peer sends only to a peer whose hello said 2 or more.  3 added the
+ * brief `have`, whose file_id is "" for the file of the connection's
+ * first have_request, sent only to a peer whose hello said 3 or more;
+ * a peer refused for its version (an older one) is asked again with
+ * MSG_PROTO_CANCEL.  Tracker
  * connections still say 1 (MSG_PROTO_TRACKER): the only later change
  * there is two optional arguments at the end of share and
  * metainfo_reply (FIELD_OPT, message.def), absent when zero, so
  * trackers and clients of version 1 keep working with these.
  */
-#define MSG_PROTO_VERSION	2
+#define MSG_PROTO_VERSION	3
 #define MSG_PROTO_VERSION_MIN	1
 #define MSG_PROTO_TRACKER	1
 #define MSG_PROTO_CANCEL	2	/* first version with piece_cancel */
+#define MSG_PROTO_BRIEF		3	/* first version with brief `have`s */
 #define MSG_STR_MAX		4096	/* longest text argument */
 #define MSG_LIST_MAX		(WIRE_ARGS_MAX - 8) /* items in a LIST */
 /*

@@ -171,6 +171,8 @@ struct session {
 	uint8_t			*piece;
 	int			 failed;	/* count a failure */
 	int			 busy;
+	int			 downgrade;	/* refused our version: the
+						   next session says less */
 	int			 yielded;	/* ended for other peers */
 	int			 opening;	/* t->lock: the peer's bits
 						   not learnt yet */
@@ -1080,7 +1082,9 @@ session_msg(struct session *s, const union message *m, struct mt_err *err)
 
 	switch (m->type) {
 	case MSG_have:
-		if (strcmp(m->have.file_id, t->mi.file_id_hex) == 0)
+		/* "": brief, of our only have_request's file. */
+		if (m->have.file_id[0] == '\0' ||
+		    strcmp(m->have.file_id, t->mi.file_id_hex) == 0)
 			session_have(s, m->have.index);
 		return (0);
 	case MSG_have_reply:
@@ -1148,8 +1152,12 @@ session_run(struct session *s)
 	struct session	**sp;
 	size_t		 blen = PICKER_BITFIELD_LEN(t->pk.npieces);
 	int		 fd, idle_ok = 0, done, busy, late, was_opening;
+	uint64_t	 version;
 
 	mt_err_clear(&err);
+	pthread_mutex_lock(&t->lock);
+	version = p->old_proto ? MSG_PROTO_CANCEL : MSG_PROTO_VERSION;
+	pthread_mutex_unlock(&t->lock);
 	fd = net_connect(p->addr, TRANSFER_CONNECT_MS, &err);
 	xfer_conn_init(&s->c, fd, e->stop_pipe[0], WIRE_FRAME_MAX);
 	if (fd == -1) {
@@ -1160,7 +1168,7 @@ session_run(struct session *s)
 	buf_init(&out, 4096);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_hello;
-	m.hello.version = MSG_PROTO_VERSION;
+	m.hello.version = version;
 	m.hello.role = "peer";
 	m.hello.node_id = e->node_id;
 	m.hello.listen = e->listen;
@@ -1206,6 +1214,9 @@ session_run(struct session *s)
 	if (m.type == MSG_error) {
 		if (m.error.code == MT_E_BUSY)
 			s->busy = 1;
+		else if (m.error.code == MT_E_PROTO &&
+		    version > MSG_PROTO_CANCEL)
+			s->downgrade = 1;	/* an older peer */
 		else
 			s->failed = 1;
 		mt_err_set(&err, (enum mt_errc)m.error.code, "refused: %s",
@@ -1338,7 +1349,10 @@ out:
 		p->sessions--;
 		t->sessions--;
 	}
-	if (s->busy) {
+	if (s->downgrade) {
+		p->old_proto = 1;
+		p->retry_ms = now;
+	} else if (s->busy) {
 		p->busy = 1;
 		p->retry_ms = now + 1000;
 	} else if (s->failed) {
@@ -1479,6 +1493,13 @@ transfer_queue_have(struct upconn *u, unsigned k, uint32_t index)
 	}
 	u->haves[u->nhaves++] = ((uint64_t)k << 32) | index;
 	upconn_wake(u);
+}
+
+int
+transfer_have_brief(const struct upconn *u, unsigned k)
+{
+	/* Only the first: "" names the first have_request's file. */
+	return (u->brief && k == 0);
 }
 
 /*
@@ -1629,7 +1650,8 @@ upconn_encode_have(struct upconn *u, unsigned k, uint32_t index,
 	for (i = first; i <= last && has; i++) {
 		memset(&m, 0, sizeof m);
 		m.type = MSG_have;
-		m.have.file_id = t->mi.file_id_hex;
+		m.have.file_id = transfer_have_brief(u, k) ? "" :
+		    t->mi.file_id_hex;
 		m.have.index = i;
 		if (message_encode(&m, out, err) != 0)
 			return (-1);
@@ -1916,9 +1938,14 @@ upconn_handle(struct upconn *u, const union message *m, struct mt_err *err)
 		}
 		u->hello = 1;
 		upconn_set_listen(u, m->hello.listen);
+		pthread_mutex_lock(&u->lock);
+		u->brief = m->hello.version >= MSG_PROTO_BRIEF;
+		pthread_mutex_unlock(&u->lock);
 		memset(&r, 0, sizeof r);
 		r.type = MSG_hello;
-		r.hello.version = MSG_PROTO_VERSION;
+		/* The lower of the two: an older peer refuses ours. */
+		r.hello.version = m->hello.version < MSG_PROTO_VERSION ?
+		    m->hello.version : MSG_PROTO_VERSION;
 		r.hello.role = "peer";
 		r.hello.node_id = e->node_id;
 		r.hello.listen = e->listen;
