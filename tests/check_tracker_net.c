@@ -93,11 +93,30 @@ END_TEST
  * A congestion control set on the listening socket is what accepted
  * connections (the uploads) use; an unknown one is a clear error.
  */
-START_TEST(test_congestion_inherited)
+/* Connect to the listening lfd; the accepted end into *afd. */
+static int
+connect_accept(int lfd, int *afd)
 {
 	struct mt_err	err;
 	struct pollfd	pfd;
-	char		addr[64], name[NET_CC_NAME_MAX + 1];
+	char		addr[64];
+	int		cfd;
+
+	ck_assert_int_eq(net_local_addr(lfd, addr, sizeof addr), 0);
+	cfd = net_connect(addr, 5000, &err);
+	ck_assert_msg(cfd != -1, "connect: %s", err.msg);
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	*afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ne(*afd, -1);
+	return (cfd);
+}
+
+START_TEST(test_congestion_inherited)
+{
+	struct mt_err	err;
+	char		name[NET_CC_NAME_MAX + 1];
 	socklen_t	len = NET_CC_NAME_MAX;
 	int		lfd, cfd, afd;
 
@@ -116,18 +135,49 @@ START_TEST(test_congestion_inherited)
 	/* Linux always lets any process choose reno. */
 	ck_assert_msg(net_set_congestion(lfd, "reno", &err) == 0, "%s",
 	    err.msg);
-	ck_assert_int_eq(net_local_addr(lfd, addr, sizeof addr), 0);
-	cfd = net_connect(addr, 5000, &err);
-	ck_assert_msg(cfd != -1, "connect: %s", err.msg);
-	pfd.fd = lfd;
-	pfd.events = POLLIN;
-	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
-	afd = accept(lfd, NULL, NULL);
-	ck_assert_int_ne(afd, -1);
+	cfd = connect_accept(lfd, &afd);
 	memset(name, 0, sizeof name);
 	ck_assert_int_eq(getsockopt(afd, IPPROTO_TCP, TCP_CONGESTION, name,
 	    &len), 0);
 	ck_assert_str_eq(name, "reno");
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+END_TEST
+
+/* After data went through, the kernel reports a delivery rate. */
+START_TEST(test_delivery_rate)
+{
+	static uint8_t	buf[65536];
+	struct mt_err	err;
+	size_t		sent = 0, got = 0, want = 4 << 20;
+	uint64_t	rate = 0, deadline = net_now_ms() + 10000;
+	ssize_t		r;
+	int		lfd, cfd, afd, pfds[2];
+
+	lfd = net_listen("127.0.0.1:0", 4, &err);
+	ck_assert_msg(lfd != -1, "listen: %s", err.msg);
+	cfd = connect_accept(lfd, &afd);
+	ck_assert_int_eq(net_set_nonblock(afd), 0);
+	while (got < want && net_now_ms() < deadline) {
+		if (sent < want && (r = send(cfd, buf, sizeof buf <
+		    want - sent ? sizeof buf : want - sent,
+		    MSG_NOSIGNAL)) > 0)
+			sent += (size_t)r;
+		while ((r = recv(afd, buf, sizeof buf, 0)) > 0)
+			got += (size_t)r;
+		if (r == 0)
+			break;
+	}
+	ck_assert_uint_eq(got, want);
+	ck_assert_int_eq(net_delivery_rate(cfd, &rate), 0);
+	ck_assert_uint_gt(rate, 0);
+	/* Not a socket: an error, not a rate. */
+	ck_assert_int_eq(pipe(pfds), 0);
+	ck_assert_int_eq(net_delivery_rate(pfds[0], &rate), -1);
+	close(pfds[0]);
+	close(pfds[1]);
 	close(afd);
 	close(cfd);
 	close(lfd);
@@ -423,6 +473,7 @@ tracker_net_suite(void)
 	tcase_add_test(tc, test_parse_addr_long_host);
 	tcase_add_test(tc, test_congestion_names);
 	tcase_add_test(tc, test_congestion_inherited);
+	tcase_add_test(tc, test_delivery_rate);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pins");

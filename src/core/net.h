@@ -69,6 +69,13 @@ int		 net_set_congestion(int fd, const char *name,
 		     struct mt_err *err);
 
 /*
+ * The rate at which the kernel saw fd's data delivered lately (its last
+ * delivery rate sample, bytes per second; TCP_INFO).  0, or -1 when
+ * the kernel does not say (net-rate.c).
+ */
+int		 net_delivery_rate(int fd, uint64_t *bytes_per_s);
+
+/*
  * Wait until fd is ready for events (POLLIN/POLLOUT) or deadline_ms
  * passes, or cancel_fd (if >= 0) becomes readable.  0 when ready, -1 with
  * MT_E_TIMEOUT (deadline or cancelled) or MT_E_NET.

@@ -100,8 +100,9 @@
  * rate seen (XFER_DRAIN_POLL_MS before a rate is known, at most
  * XFER_DRAIN_SLEEP_MAX_MS).  On a fast uplink a piece is a short, fresh
  * flow that two at a time do not fill (a 100 Mbit/s seeder moved 76):
- * once a unit is delivered at the rate of a whole piece in
- * XFER_DRAIN_FAST_MS, the torrent stops holding turns (torrent.fast_up).
+ * once the kernel's delivery rate of a drained connection (TCP_INFO)
+ * is a whole piece in XFER_DRAIN_FAST_MS, the torrent stops holding
+ * turns (torrent.fast_up).
  */
 #define XFER_DRAIN_BYTES	(64 * 1024)
 #define XFER_DRAIN_SLACK_MS	20
@@ -1710,10 +1711,11 @@ upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t unit,
 	uint8_t		 h[4 + 1 + 11 + 4 + 4 + 40 + 4 + 8 + 4], end[4];
 	uint32_t	 len = metainfo_span_len(&t->mi, unit, index);
 	uint64_t	 start = xfer_now(), deadline = start + TRANSFER_TIMEOUT_MS;
+	uint64_t	 took, rate;
 	off_t		 off = (off_t)index * unit;
 	size_t		 left = len;
 	ssize_t		 r;
-	int		 cancel = u->e->stop_pipe[0], drain;
+	int		 cancel = u->e->stop_pipe[0], drain, fast;
 
 	buf_put_u32be(h, WIRE_MAGIC_START);
 	h[4] = 11;
@@ -1770,12 +1772,26 @@ upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t unit,
 	pthread_mutex_unlock(&t->lock);
 	if (drain) {
 		upconn_drain(u);
-		/* As fast as a whole piece in XFER_DRAIN_FAST_MS. */
-		if ((xfer_now() - start) * t->mi.piece_size <
-		    (uint64_t)XFER_DRAIN_FAST_MS * len) {
+		/*
+		 * As fast as a whole piece in XFER_DRAIN_FAST_MS, by the
+		 * kernel's delivery rate: the time the turn took says less
+		 * (the drain ends with XFER_DRAIN_BYTES still out, half a
+		 * unit, and late wake-ups on a busy machine lengthen it).
+		 */
+		took = xfer_now() - start;
+		if (net_delivery_rate(u->fd, &rate) != 0)
+			rate = 0;
+		if (rate * XFER_DRAIN_FAST_MS / 1000 >= t->mi.piece_size) {
 			pthread_mutex_lock(&t->lock);
+			fast = !t->fast_up;
 			t->fast_up = 1;
 			pthread_mutex_unlock(&t->lock);
+			if (fast)
+				log_debug("%s: initial seeding: uplink fast (a"
+				    " unit in %llu ms, %llu kB/s delivered):"
+				    " turns end when written", t->mi.name,
+				    (unsigned long long)took,
+				    (unsigned long long)(rate / 1000));
 		}
 	}
 	return (0);
