@@ -1776,11 +1776,13 @@ upconn_send_piece(struct upconn *u, struct torrent *t, uint32_t unit,
 		 * As fast as a whole piece in XFER_DRAIN_FAST_MS, by the
 		 * kernel's delivery rate: the time the turn took says less
 		 * (the drain ends with XFER_DRAIN_BYTES still out, half a
-		 * unit, and late wake-ups on a busy machine lengthen it).
+		 * unit, and late wake-ups on a busy machine lengthen it),
+		 * but it is all a kernel without the rate leaves us.
 		 */
 		took = xfer_now() - start;
-		if (net_delivery_rate(u->fd, &rate) != 0)
-			rate = 0;
+		if (net_delivery_rate(u->fd, &rate) != 0)	/* by time */
+			rate = took > 0 ? (uint64_t)len * 1000 / took :
+			    UINT64_MAX / XFER_DRAIN_FAST_MS;
 		if (rate * XFER_DRAIN_FAST_MS / 1000 >= t->mi.piece_size) {
 			pthread_mutex_lock(&t->lock);
 			fast = !t->fast_up;
