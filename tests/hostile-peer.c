@@ -27,9 +27,10 @@
  *			refused, never a piece
  *	badindex	out-of-range piece indexes (-f, -p): each refused,
  *			and a valid one still answered afterwards
- *	cancel		two connections ask for COUNT pieces each (-f, -p)
- *			and never read, holding both upload turns; a third
- *			asks for a piece and withdraws it (piece_cancel):
+ *	cancel		ENGINE_UPLOAD_STREAMS connections ask for COUNT
+ *			pieces each (-f, -p) and never read, holding every
+ *			upload turn; one more asks for a piece and
+ *			withdraws it (piece_cancel):
  *			the answer must be `cancelled`, not the piece; a
  *			cancel for a piece not asked gets no answer (a ping
  *			after it is answered next)
@@ -71,6 +72,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "engine-int.h"
 #include "error.h"
 #include "message.h"
 #include "wire.h"
@@ -471,7 +473,7 @@ mode_noread(const char *addr)
 static int
 mode_cancel(const char *addr)
 {
-	struct hp_conn	blk[2], c;
+	struct hp_conn	blk[ENGINE_UPLOAD_STREAMS], c;
 	union message	m;
 	struct buf	b;
 	long		i, n = hp_count > 0 ? hp_count : 64;
@@ -483,7 +485,7 @@ mode_cancel(const char *addr)
 		return (2);
 	}
 	last = hp_npieces - 1;
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < ENGINE_UPLOAD_STREAMS; k++) {
 		if (hp_open(&blk[k], addr, 4096) != 0 ||
 		    hp_hello(&blk[k]) != 0)
 			return (2);
@@ -496,7 +498,7 @@ mode_cancel(const char *addr)
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		buf_done(&b);
 	}
-	/* Let both turns fill their socket buffers and block. */
+	/* Let every turn fill its socket buffer and block. */
 	(void)poll(NULL, 0, 1000);
 	if (hp_open(&c, addr, 0) != 0 || hp_hello(&c) != 0)
 		return (2);
@@ -534,7 +536,7 @@ mode_cancel(const char *addr)
 		rc = 0;
 	}
 	hp_close(&c);
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < ENGINE_UPLOAD_STREAMS; k++)
 		hp_close(&blk[k]);
 	return (rc);
 }

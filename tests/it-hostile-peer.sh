@@ -41,7 +41,7 @@ fd0=$(ls "/proc/$SPID/fd" | wc -l)
 note "seeder $SEED pid $SPID rss ${rss0} kB fds $fd0"
 
 # A request withdrawn while it waits for an upload turn is answered
-# `cancelled` (two connections that never read hold both turns).  First,
+# `cancelled` (connections that never read hold every turn).  First,
 # on the fresh seeder: its last piece was never sent, so a request for
 # it always waits (a piece already sent may be refused `busy` when the
 # queue is full, as it can be once the attacks below run).

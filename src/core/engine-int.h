@@ -54,7 +54,7 @@ struct upsched;
 #define ENGINE_SEEDERS_FEW_MS	1000	/* ... while it is short */
 #define ENGINE_DEFAULT_DEPTH	1	/* requests in flight per session */
 #define ENGINE_IDLE_MS		1000	/* session without work waits */
-#define ENGINE_UPLOAD_STREAMS	2	/* pieces sent at once (upsched) */
+#define ENGINE_UPLOAD_STREAMS	4	/* pieces sent at once (upsched) */
 #define ENGINE_UPLOAD_QUEUE	4	/* requests waiting for a turn
 					   before a sent piece is refused */
 #define ENGINE_BACKOFF_MAX_S	30
