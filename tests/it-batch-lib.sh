@@ -78,11 +78,13 @@ it_init() {
 	unset NO_COLOR
 }
 
-# A random port in 20000..59999 that nothing listens on right now.
+# A random port in 20000..31999 that nothing listens on right now:
+# below the kernel's ephemeral range (32768-60999), where the outgoing
+# connections of tests running beside this one take their ports.
 pick_port() {
 	local p i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
 		if ! (exec 9<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$p"
 			return 0
