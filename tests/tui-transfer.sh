@@ -59,11 +59,12 @@ for try in 1 2 3 4 5; do
 	(cd "$T/trk" && exec "$MTORRENT" --tracker "127.0.0.1:$p" \
 	    >>"$T/trk/out" 2>>"$T/trk/log") &
 	tpid=$!
-	TUI_PIDS="$TUI_PIDS $tpid"
 	if wait_port "$p" 15 "$tpid"; then
 		TPORT=$p
+		TUI_PIDS="$TUI_PIDS $tpid"
 		break
 	fi
+	# Reaped here, so its pid is never in TUI_PIDS to be reused.
 	kill "$tpid" 2>/dev/null
 	wait "$tpid" 2>/dev/null
 done
